@@ -1,0 +1,109 @@
+#pragma once
+// Store
+//
+// Everything counted about the carriers' final responses: per originating
+// number (rolling windows), per terminating carrier, per dialed country code,
+// per hour of day, and pool-wide. The SIP thread is the only writer; the
+// stats thread reads concurrently without locks (per-number seqlocks), and a
+// reader always sees one number's windows as of one write.
+//
+// Time is passed in: nothing here reads a clock, so tests drive it.
+//
+// Example (SIP thread):
+//   NumberId id = store.Touch(caller, now);          // find or insert
+//   store.RecordAttempt(id, callee, now);            // INVITE forwarded
+//   store.RecordFinal(id, outcome);                  // carrier's final answer
+// Example (stats thread):
+//   if (auto snap = store.Snapshot(caller, now)) { ... snap->window ... }
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/time/civil_time.h"
+#include "metrics/call_outcome.h"
+#include "metrics/outcome.h"
+
+namespace sippacer::metrics {
+
+// A slot in the number table. Stable while the number is tracked; reused
+// after eviction, when `generation` changes.
+struct NumberId {
+  uint32_t index = UINT32_MAX;
+  uint32_t generation = 0;
+  bool valid() const { return index != UINT32_MAX; }
+};
+
+struct StoreOptions {
+  size_t max_numbers = 1'000'000;
+  // Longest window any rule may ask about; the per-number history covers it.
+  absl::Duration history = absl::Hours(4);
+  // Shortest window a rule uses; sets the bucket width (history / buckets).
+  absl::Duration finest_window = absl::Minutes(15);
+  absl::TimeZone timezone = absl::UTCTimeZone();  // for hour-of-day groups
+  std::string carriers_csv_path;                  // --carriers, may be empty
+};
+
+struct NumberSnapshot {
+  E164 number = 0;
+  CodeCounts window;                  // over StoreOptions::history
+  absl::Duration window_length;
+  double calls_per_minute = 0;        // over the last minute-ish bucket(s)
+  absl::Time last_seen;
+  std::string last_reason_header;     // last 603+ Reason text, "" if none
+  double pdd_ms_avg = 0;              // mean post-dial delay (INVITE->first 18x)
+};
+
+struct GroupSnapshot {
+  std::string key;   // carrier name, "+44", or "13" (hour)
+  CodeCounts counts;
+};
+
+class Store {
+ public:
+  explicit Store(StoreOptions options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- writer side (SIP thread only) ----
+  // Finds or inserts `number`. May evict the least recently used unpinned
+  // number; returns an invalid id when every slot is pinned.
+  NumberId Touch(E164 number, absl::Time now);
+  void RecordAttempt(NumberId id, E164 callee, absl::Time now);
+  void RecordFinal(NumberId id, const CallOutcome& outcome);
+  void RecordPaced(NumberId id, absl::Time now);
+  // Pinned numbers (throttled, quarantined, probation) are never evicted.
+  void SetPinned(NumberId id, bool pinned);
+  // Counts of the last `window` for one number (bucket-granular), for rules.
+  CodeCounts Window(NumberId id, absl::Duration window, absl::Time now) const;
+  // Attempts per bucket, oldest first, over `window` (for volume-spike checks).
+  std::vector<uint32_t> AttemptHistory(NumberId id, absl::Duration window, absl::Time now) const;
+  // Pool-wide counts for one hour of day over recent days (hour-of-day guard).
+  CodeCounts PoolHour(int hour) const;
+  CodeCounts PoolWindow(absl::Duration window, absl::Time now) const;
+  bool IsCurrent(NumberId id) const;  // false once the slot was reused
+  int HourOf(absl::Time t) const;
+
+  // ---- reader side (any thread) ----
+  std::optional<NumberSnapshot> Snapshot(E164 number, absl::Time now) const;
+  // Every tracked number, in no particular order.
+  void ForEachNumber(absl::Time now, const std::function<void(const NumberSnapshot&)>& fn) const;
+  CodeCounts Pool(absl::Time now) const;     // all numbers, over history
+  std::vector<GroupSnapshot> Carriers() const;
+  std::vector<GroupSnapshot> Countries() const;
+  std::vector<GroupSnapshot> Hours() const;  // 24 entries
+  size_t numbers_tracked() const;
+  uint64_t evictions() const;
+  const StoreOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sippacer::metrics

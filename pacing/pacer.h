@@ -1,0 +1,102 @@
+#pragma once
+// Pacer
+//
+// Turns the carriers' final responses into dialing pace, per originating
+// number: healthy -> throttled -> quarantined -> probation -> healthy (SPEC §5).
+// The SIP thread calls OnInvite for every new INVITE and OnFinal for every
+// final response from the trunk; both are lock-free and allocation-free once
+// a number is known. Operator commands (policy, quarantine, release) are also
+// applied on the SIP thread, posted there by the stats server.
+//
+// Example (SIP thread):
+//   Decision d = pacer.OnInvite(caller, callee, now);
+//   if (d.refuse && !d.dry_run) reply(policy.reject_code, d.retry_after);
+//   ...
+//   pacer.OnFinal(outcome);   // counts, then re-evaluates the rules
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "metrics/call_outcome.h"
+#include "metrics/store.h"
+#include "pacing/policy.h"
+
+namespace sippacer::pacing {
+
+enum class NumberState : uint8_t { kHealthy, kThrottled, kQuarantined, kProbation };
+absl::string_view StateName(NumberState s);  // "healthy", "throttled", ...
+
+// What pacing says about one new INVITE.
+struct Decision {
+  bool refuse = false;          // do not forward (unless dry_run)
+  bool dry_run = false;         // policy.dry_run at the time of the decision
+  NumberState state = NumberState::kHealthy;
+  absl::Duration retry_after;   // until the number may call again
+  // "throttle" or "quarantine" when refused, else "".
+  absl::string_view action;
+  // For the Reason header: "throttled 603 31.0% of 42 in 15m" (points into
+  // pacer-owned storage, valid until the next call into the pacer).
+  absl::string_view why;
+};
+
+// One change of state, for `subscribe`, the log and the CDR side.
+struct StateChange {
+  metrics::E164 number = 0;
+  NumberState from = NumberState::kHealthy;
+  NumberState to = NumberState::kHealthy;
+  absl::Time at;
+  std::string reason;   // rule, rate, attempts, window, overuse signature; or "operator"
+};
+
+// Where state changes go. Called on the SIP thread; must not block.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnStateChange(const StateChange& change) = 0;
+};
+
+struct NumberPacing {
+  NumberState state = NumberState::kHealthy;
+  std::string reason;
+  absl::Time since;
+  absl::Time until = absl::InfiniteFuture();  // quarantine end, if any
+  uint64_t paced = 0;
+};
+
+class Pacer {
+ public:
+  Pacer(metrics::Store& store, Policy policy, EventSink* sink);
+  ~Pacer();
+  Pacer(const Pacer&) = delete;
+  Pacer& operator=(const Pacer&) = delete;
+
+  // ---- SIP thread ----
+  Decision OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time now);
+  void OnFinal(const metrics::CallOutcome& outcome);
+  // Advances timed transitions (quarantine end, probation end); call ~1/s.
+  void Tick(absl::Time now);
+  // Operator commands; return the number's new pacing state.
+  absl::StatusOr<NumberPacing> Quarantine(metrics::E164 number, std::optional<absl::Duration> duration, absl::Time now);
+  absl::StatusOr<NumberPacing> Release(metrics::E164 number, absl::Time now);
+  // Replaces the live policy; validated by the caller with ParsePolicyUpdate.
+  void SetPolicy(Policy policy);
+
+  // ---- any thread (lock-free reads) ----
+  Policy policy() const;  // a copy of the live policy
+  NumberPacing State(metrics::E164 number) const;
+  uint64_t paced_total() const;
+  uint64_t numbers_in_state(NumberState s) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sippacer::pacing

@@ -1,0 +1,32 @@
+#pragma once
+// RelayCounters: what the SIP thread counts about the relay itself.
+//
+// Single writer (the SIP thread), relaxed atomics, read by the stats thread
+// for `show info` and /metrics. Each counter on its own cache line so the
+// writer never shares a line with a reader's poll of another counter.
+
+#include <atomic>
+#include <cstdint>
+
+namespace sippacer::proxy {
+
+struct alignas(64) RelayCounter {
+  std::atomic<uint64_t> value{0};
+  void Add(uint64_t n = 1) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Sub(uint64_t n = 1) { value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  uint64_t Get() const { return value.load(std::memory_order_relaxed); }
+};
+
+struct RelayCounters {
+  RelayCounter invites_total;      // new INVITEs received from dialers
+  RelayCounter invites_forwarded;  // sent to the trunk (attempts)
+  RelayCounter invites_refused_acl;
+  RelayCounter invites_paced;      // refused by pacing (not in dry run)
+  RelayCounter calls_active;       // A legs not yet ended
+  RelayCounter finals_relayed;
+  RelayCounter auth_retries;       // INVITEs re-sent with digest credentials
+  RelayCounter malformed;          // requests answered 400 or dropped
+  RelayCounter out_of_dialog_refused;
+};
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,279 @@
+"""Shared pieces of the integration tests: free ports, the real sippacer
+daemon, SIPp as dialer and carrier, and the stats socket.
+
+Standard library only. Every process a test starts is killed at exit, even
+when the test fails; every test works in its own temp directory and picks
+its own free ports, so tests can run side by side.
+"""
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SIPPACER_BIN = os.environ.get("SIPPACER_BIN", "build/sippacer")
+SIPPACER_CTL = os.environ.get("SIPPACER_CTL", "build/sippacer-ctl")
+SIPP_DIR = os.environ.get(
+    "SIPPACER_SIPP_DIR", os.path.join(os.path.dirname(__file__), "..", "sipp"))
+SIPP = os.environ.get("SIPP", "sipp")
+
+_children = []
+
+
+def _kill_children():
+    for p in _children:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+atexit.register(_kill_children)
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        fail(f"{what}: got {got!r}, want {want!r}")
+
+
+def free_port(host="127.0.0.1"):
+    """A port free for both UDP and TCP on `host` right now."""
+    for _ in range(200):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind((host, 0))
+        port = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no free port")
+
+
+def workdir(name):
+    d = tempfile.mkdtemp(prefix=f"sippacer-{name}-")
+    return d
+
+
+def spawn(args, log_path, cwd=None, env=None):
+    log = open(log_path, "ab")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                         env=env, start_new_session=True)
+    _children.append(p)
+    return p
+
+
+class Daemon:
+    """The real build/sippacer on loopback."""
+
+    def __init__(self, wd, trunk_port, extra=(), listen_port=None, host="127.0.0.1"):
+        self.wd = wd
+        self.host = host
+        self.port = listen_port or free_port(host)
+        self.trunk_port = trunk_port
+        self.socket_path = os.path.join(wd, "stats.sock")
+        self.log_path = os.path.join(wd, "sippacer.log")
+        self.args = [SIPPACER_BIN,
+                     f"--listen={host}:{self.port}",
+                     f"--trunk=127.0.0.1:{trunk_port}",
+                     f"--stats_socket={self.socket_path}"] + list(extra)
+        self.proc = None
+
+    def start(self, timeout=10):
+        self.proc = spawn(self.args, self.log_path, cwd=self.wd)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                fail(f"sippacer exited with {self.proc.returncode} at start:\n{self.log()}")
+            try:
+                self.request("show info")
+                return self
+            except OSError:
+                time.sleep(0.05)
+        fail(f"sippacer did not answer on {self.socket_path}:\n{self.log()}")
+
+    def request(self, line, timeout=5):
+        """Sends one stats-socket request, returns the decoded JSON answer."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.socket_path)
+            s.sendall(line.encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            s.close()
+        return json.loads(buf.decode())
+
+    def stop(self, expect_rc=0, timeout=15):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            fail(f"sippacer did not exit within {timeout}s of SIGTERM")
+        if expect_rc is not None and rc != expect_rc:
+            fail(f"sippacer exited {rc}, want {expect_rc}:\n{self.log()[-4000:]}")
+        return rc
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def run_sippacer(args, timeout=10):
+    """Runs the daemon binary to completion (for flag validation tests)."""
+    return subprocess.run([SIPPACER_BIN] + list(args), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def ctl(socket_path, *args, timeout=10):
+    return subprocess.run([SIPPACER_CTL, f"--socket={socket_path}"] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+class Carrier:
+    """SIPp playing the carrier trunk (tests/sipp/carrier.xml by default):
+    the dialed number's last four digits choose each call's answer."""
+
+    def __init__(self, wd, scenario="carrier.xml", port=None, transport="u1",
+                 extra=(), host="127.0.0.1"):
+        self.wd = wd
+        self.port = port or free_port(host)
+        self.args = [SIPP, "-sf", os.path.join(SIPP_DIR, scenario),
+                     "-i", host, "-p", str(self.port), "-t", transport,
+                     "-nostdin", "-trace_msg", "-trace_err",
+                     "-buff_size", "1048576",
+                     "-default_behaviors", "all,-abortunexp"] + list(extra)
+        self.proc = None
+
+    def start(self):
+        self.proc = spawn(self.args, os.path.join(self.wd, "carrier.out"), cwd=self.wd)
+        time.sleep(0.3)
+        if self.proc.poll() is not None:
+            fail(f"carrier SIPp exited at start:\n{open(os.path.join(self.wd, 'carrier.out')).read()}")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def messages(self):
+        """Everything the carrier received and sent (SIPp -trace_msg)."""
+        out = ""
+        for f in sorted(os.listdir(self.wd)):
+            if f.startswith(os.path.splitext(self.args[2].split('/')[-1])[0]) and f.endswith("_messages.log"):
+                with open(os.path.join(self.wd, f), errors="replace") as fh:
+                    out += fh.read()
+        return out
+
+
+def write_calls(wd, calls, name="calls.csv"):
+    """calls: list of (caller, callee). Returns the SIPp injection file path."""
+    path = os.path.join(wd, name)
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for caller, callee in calls:
+            f.write(f"{caller};{callee}\n")
+    return path
+
+
+def run_dialer(wd, target_port, calls, rate=50, scenario="dialer.xml",
+               hold_ms=100, transport="u1", timeout=120, extra=(),
+               host="127.0.0.1", name="dialer"):
+    """SIPp as the dialer: one call per (caller, callee), to completion.
+    Returns a dict: rc, successful, failed, finals {code: count}, out."""
+    csv = write_calls(wd, calls, f"{name}.csv")
+    port = free_port(host)
+    args = [SIPP, "-sf", os.path.join(SIPP_DIR, scenario), "-inf", csv,
+            "-i", host, "-p", str(port), "-t", transport,
+            f"127.0.0.1:{target_port}", "-m", str(len(calls)),
+            "-r", str(rate), "-d", str(hold_ms), "-l", "5000",
+            "-nostdin", "-trace_stat", "-trace_counts", "-trace_err", "-trace_msg",
+            "-buff_size", "1048576", "-timeout", str(timeout), "-timeout_error",
+            "-default_behaviors", "all,-abortunexp"] + list(extra)
+    sub = os.path.join(wd, name)
+    os.makedirs(sub, exist_ok=True)
+    p = subprocess.run(args, cwd=sub, capture_output=True, text=True,
+                       timeout=timeout + 30)
+    res = {"rc": p.returncode, "out": p.stdout + p.stderr, "dir": sub}
+    res.update(_read_stat(sub))
+    res["finals"] = _read_finals(sub)
+    return res
+
+
+def _read_stat(d):
+    for f in os.listdir(d):
+        if f.endswith(".csv") and not f.endswith("_counts.csv") and "_" in f:
+            with open(os.path.join(d, f)) as fh:
+                lines = [l.rstrip("\n") for l in fh if l.strip()]
+            if len(lines) < 2:
+                continue
+            head = lines[0].split(";")
+            last = lines[-1].split(";")
+            row = dict(zip(head, last))
+            return {"successful": int(row.get("SuccessfulCall(C)", 0)),
+                    "failed": int(row.get("FailedCall(C)", 0))}
+    return {"successful": 0, "failed": 0}
+
+
+def _read_finals(d):
+    """Final responses the dialer received, {code: count}, from -trace_msg."""
+    finals = {}
+    for f in os.listdir(d):
+        if f.endswith("_messages.log"):
+            with open(os.path.join(d, f), errors="replace") as fh:
+                text = fh.read()
+            for block in text.split("----------------------------------------------- "):
+                if "message received" not in block:
+                    continue
+                for line in block.splitlines():
+                    if line.startswith("SIP/2.0 "):
+                        code = int(line.split()[1])
+                        if code >= 200 and "CSeq: 1 INVITE" in block.replace("CSeq:  ", "CSeq: "):
+                            finals[code] = finals.get(code, 0) + 1
+                        break
+    return finals
+
+
+def wait_for(pred, timeout=10, interval=0.1, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    fail(f"timed out waiting for {what} (last: {last!r})")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds sippacer and runs every test: unit (Catch2), integration (the real
+# daemon between SIPp dialers and carriers, a real PostgreSQL), and the
+# sanitizer builds (ASan+UBSan over the unit tests and fuzz corpora, TSan over
+# the concurrent counters). Installs the Debian packages it needs first.
+#
+#   ./tests/run.sh            everything
+#   ./tests/run.sh -L unit    only ctest label "unit" (any ctest arguments pass through)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config python3
+          libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
+          sip-tester libpq-dev postgresql)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "run.sh: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc)
+
+echo "run.sh: release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+
+echo "run.sh: tests"
+(cd build && ctest --output-on-failure -j "$jobs" "$@")
+
+if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "run.sh: ASan+UBSan build (unit tests)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan >/dev/null
+  cmake --build build-asan -j "$jobs" --target sanitizer_tests
+  (cd build-asan && ctest --output-on-failure -j "$jobs" -L sanitize)
+
+  echo "run.sh: TSan build (one writer, many readers)"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan >/dev/null
+  cmake --build build-tsan -j "$jobs" --target tsan_tests
+  (cd build-tsan && ctest --output-on-failure -L tsan)
+fi
+echo "run.sh: all tests passed"
