@@ -98,18 +98,25 @@ class Daemon:
                      f"--stats_socket={self.socket_path}"] + list(extra)
         self.proc = None
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, ready="stats"):
+        """Starts the daemon and waits until it answers: on the stats socket
+        (ready="stats") or to a SIP OPTIONS ping (ready="sip")."""
         self.proc = spawn(self.args, self.log_path, cwd=self.wd)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 fail(f"sippacer exited with {self.proc.returncode} at start:\n{self.log()}")
             try:
-                self.request("show info")
-                return self
-            except OSError:
-                time.sleep(0.05)
-        fail(f"sippacer did not answer on {self.socket_path}:\n{self.log()}")
+                if ready == "sip":
+                    if sip_options_ping(self.host, self.port) == 200:
+                        return self
+                else:
+                    self.request("show info")
+                    return self
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        fail(f"sippacer did not become ready ({ready}):\n{self.log()}")
 
     def request(self, line, timeout=5):
         """Sends one stats-socket request, returns the decoded JSON answer."""
@@ -147,6 +154,30 @@ class Daemon:
                 return f.read()
         except OSError:
             return ""
+
+
+def sip_options_ping(host, port, timeout=0.5, source_host="127.0.0.1"):
+    """Sends one OPTIONS over UDP; returns the response code, or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.bind((source_host, 0))
+        lport = s.getsockname()[1]
+        branch = "z9hG4bK" + os.urandom(6).hex()
+        msg = (f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {source_host}:{lport};branch={branch};rport\r\n"
+               f"From: <sip:probe@{source_host}>;tag={os.urandom(4).hex()}\r\n"
+               f"To: <sip:{host}:{port}>\r\n"
+               f"Call-ID: {os.urandom(8).hex()}@{source_host}\r\n"
+               "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        s.sendto(msg.encode(), (host, port))
+        data, _ = s.recvfrom(65536)
+        first = data.split(b"\r\n", 1)[0].decode(errors="replace").split()
+        return int(first[1]) if len(first) > 1 and first[0] == "SIP/2.0" else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        s.close()
 
 
 def run_sippacer(args, timeout=10):
