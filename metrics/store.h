@@ -87,16 +87,33 @@ class Store {
   CodeCounts PoolHour(int hour) const;
   CodeCounts PoolWindow(absl::Duration window, absl::Time now) const;
   bool IsCurrent(NumberId id) const;  // false once the slot was reused
+  E164 NumberOf(NumberId id) const;   // 0 once the slot was reused
   int HourOf(absl::Time t) const;
+  // The last 603+ Reason text recorded for the number ("" if none).
+  std::string LastReason(NumberId id) const;
 
   // ---- reader side (any thread) ----
+  // The number's slot, if tracked (a reader may race an eviction: check
+  // IsCurrent or the snapshot's number before trusting what it reads).
+  std::optional<NumberId> Find(E164 number) const;
+  // The terminating carrier of a dialed number per --carriers, or "unknown".
+  std::string CarrierOf(E164 callee) const;
+  // Post-dial delay (INVITE to first 18x) of every ringing call since start.
+  struct PddHistogram {
+    std::vector<double> bounds_s;      // upper bounds, seconds
+    std::vector<uint64_t> cumulative;  // calls with PDD <= bound
+    uint64_t count = 0;
+    double sum_s = 0;
+  };
+  PddHistogram Pdd() const;
   std::optional<NumberSnapshot> Snapshot(E164 number, absl::Time now) const;
   // Every tracked number, in no particular order.
   void ForEachNumber(absl::Time now, const std::function<void(const NumberSnapshot&)>& fn) const;
   CodeCounts Pool(absl::Time now) const;     // all numbers, over history
   std::vector<GroupSnapshot> Carriers() const;
   std::vector<GroupSnapshot> Countries() const;
-  std::vector<GroupSnapshot> Hours() const;  // 24 entries
+  std::vector<GroupSnapshot> Hours() const;  // 24 entries, since start
+  CodeCounts Totals() const;                 // all numbers, since start
   size_t numbers_tracked() const;
   uint64_t evictions() const;
   const StoreOptions& options() const;

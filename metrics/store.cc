@@ -1,0 +1,343 @@
+#include "metrics/store.h"
+
+#include <array>
+#include <atomic>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "metrics/dialing_plan.h"
+#include "metrics/group_counters.h"
+#include "metrics/number_table.h"
+#include "metrics/seqlock_text.h"
+
+namespace sippacer::metrics {
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr int kMaxCountryCode = 1000;
+constexpr int kReasonSlots = 4096;
+constexpr std::array<double, 10> kPddBounds = {0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 30};
+
+template <typename T>
+void Bump(std::atomic<T>& a, T by = 1) {
+  a.store(static_cast<T>(a.load(std::memory_order_relaxed) + by), std::memory_order_relaxed);
+}
+
+}  // namespace
+
+struct Store::Impl {
+  explicit Impl(StoreOptions o)
+      : options(std::move(o)),
+        table(options.max_numbers, BucketWidth(options.history)),
+        countries(kMaxCountryCode) {
+    if (!options.carriers_csv_path.empty()) {
+      if (auto m = CarrierMap::Load(options.carriers_csv_path); m.ok()) carriers = *std::move(m);
+    }
+    carrier_counts = std::vector<GroupCounters>(carriers.names().size() + 1);
+  }
+
+  static absl::Duration BucketWidth(absl::Duration history) {
+    // 24 buckets span the history; at least a minute, whole seconds.
+    const int64_t s = std::max<int64_t>(60, (absl::ToInt64Seconds(history) + 23) / 24);
+    return absl::Seconds(s);
+  }
+
+  int Buckets(absl::Duration window) const {
+    const int64_t w = absl::ToInt64Seconds(table.bucket_width());
+    return static_cast<int>(std::max<int64_t>(1, (absl::ToInt64Seconds(window) + w - 1) / w));
+  }
+
+  GroupCounters& CarrierOf(E164 callee) {
+    const int c = carriers.Lookup(callee);
+    return carrier_counts[c < 0 ? carrier_counts.size() - 1 : static_cast<size_t>(c)];
+  }
+  GroupCounters* CountryOf(E164 callee) {
+    const int cc = CountryCallingCode(callee);
+    return cc > 0 && cc < kMaxCountryCode ? &countries[cc] : nullptr;
+  }
+  int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
+
+  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out,
+                NumberSnapshot* snap) const;
+
+  StoreOptions options;
+  NumberTable table;
+  CarrierMap carriers;
+  std::vector<GroupCounters> carrier_counts;  // names() order, then "unknown"
+  std::vector<GroupCounters> countries;       // by country calling code
+  GroupCounters hours[24];
+  GroupCounters totals;
+  std::array<Bucket, kWindowBuckets> pool{};  // pool-wide rolling window (writer-only writes)
+  std::atomic<uint32_t> pool_seq{0};
+  std::atomic<uint64_t> evictions{0};
+  std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
+  std::atomic<uint64_t> pdd_sum_ms{0};
+  std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring
+  uint32_t next_reason = 0;  // writer-only
+};
+
+bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out,
+                           NumberSnapshot* snap) const {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint32_t s1 = s.seq.load(std::memory_order_acquire);
+    if (s1 & 1) continue;
+    CodeCounts c;
+    const E164 number = s.number.load(std::memory_order_relaxed);
+    table.SumWindow(s, epoch, buckets, &c);
+    NumberSnapshot tmp;
+    if (snap) {
+      tmp.number = number;
+      tmp.last_seen = absl::FromUnixSeconds(s.last_seen_s.load(std::memory_order_relaxed));
+      const uint32_t pc = s.pdd_count.load(std::memory_order_relaxed);
+      tmp.pdd_ms_avg = pc ? static_cast<double>(s.pdd_sum_ms.load(std::memory_order_relaxed)) / pc : 0;
+      const int64_t minute = s.minute.load(std::memory_order_relaxed);
+      const int64_t now_minute = static_cast<int64_t>(epoch) * absl::ToInt64Seconds(table.bucket_width()) / 60;
+      const uint16_t cur = s.minute_attempts.load(std::memory_order_relaxed);
+      const uint16_t prev = s.prev_minute_attempts.load(std::memory_order_relaxed);
+      tmp.calls_per_minute = minute >= now_minute - 1 ? std::max(cur, prev) : 0;
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (s.seq.load(std::memory_order_relaxed) != s1) continue;
+    if (want != 0 && number != want) return false;
+    if (number == 0) return false;
+    *out = c;
+    if (snap) *snap = std::move(tmp);
+    return true;
+  }
+  return false;
+}
+
+Store::Store(StoreOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Store::~Store() = default;
+
+NumberId Store::Touch(E164 number, absl::Time now) {
+  if (number == 0) return {};
+  bool inserted = false;
+  uint64_t evicted = 0;
+  const uint32_t index = impl_->table.Touch(number, now, &inserted, &evicted);
+  if (evicted) Bump(impl_->evictions, evicted);
+  if (index == kNone) return {};
+  return NumberId{index, impl_->table.slot(index).generation.load(std::memory_order_relaxed)};
+}
+
+void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
+  impl_->totals.AddAttempt();
+  impl_->hours[impl_->HourOf(now)].AddAttempt();
+  impl_->CarrierOf(callee).AddAttempt();
+  if (GroupCounters* c = impl_->CountryOf(callee)) c->AddAttempt();
+  const uint32_t epoch = impl_->table.EpochOf(now);
+  Bump<uint16_t>(ResetIfStale(impl_->pool[epoch % kWindowBuckets], epoch).attempts);
+  if (!IsCurrent(id)) return;
+  NumberTable& t = impl_->table;
+  Slot& s = t.slot(id.index);
+  t.BeginWrite(s);
+  Bump<uint16_t>(t.CurrentBucket(s, now).attempts);
+  const int64_t minute = absl::ToUnixSeconds(now) / 60;
+  const int64_t last = s.minute.load(std::memory_order_relaxed);
+  if (minute != last) {
+    s.prev_minute_attempts.store(minute == last + 1 ? s.minute_attempts.load(std::memory_order_relaxed) : 0,
+                                 std::memory_order_relaxed);
+    s.minute_attempts.store(0, std::memory_order_relaxed);
+    s.minute.store(minute, std::memory_order_relaxed);
+  }
+  Bump<uint16_t>(s.minute_attempts);
+  t.EndWrite(s);
+}
+
+void Store::RecordFinal(NumberId id, const CallOutcome& o) {
+  impl_->totals.AddFinal(o);
+  impl_->hours[impl_->HourOf(o.final_at)].AddFinal(o);
+  impl_->CarrierOf(o.callee).AddFinal(o);
+  if (GroupCounters* c = impl_->CountryOf(o.callee)) c->AddFinal(o);
+  const int oi = static_cast<int>(OutcomeFromStatus(o.code));
+  {
+    const uint32_t epoch = impl_->table.EpochOf(o.final_at);
+    Bump<uint16_t>(ResetIfStale(impl_->pool[epoch % kWindowBuckets], epoch).outcomes[oi]);
+  }
+  int64_t pdd_ms = -1;
+  if (o.first_ring_at != absl::InfinitePast() && o.invite_at != absl::InfinitePast()) {
+    pdd_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(o.first_ring_at - o.invite_at));
+    size_t b = 0;
+    while (b < kPddBounds.size() && pdd_ms > kPddBounds[b] * 1000) ++b;
+    Bump<uint64_t>(impl_->pdd_buckets[b]);
+    Bump<uint64_t>(impl_->pdd_sum_ms, static_cast<uint64_t>(pdd_ms));
+  }
+  if (!IsCurrent(id)) return;
+  NumberTable& t = impl_->table;
+  Slot& s = t.slot(id.index);
+  int32_t reason_index = -1;
+  if (o.network_blocked && !o.reason_header.empty()) {
+    // Store the carrier's redress text outside the seqlocked slot.
+    reason_index = static_cast<int32_t>(impl_->next_reason++ % kReasonSlots);
+    impl_->reasons[reason_index].Write(o.caller, o.reason_header);
+  }
+  t.BeginWrite(s);
+  Bucket& b = t.CurrentBucket(s, o.final_at);
+  Bump<uint16_t>(b.outcomes[oi]);
+  if (o.code == 603 && !o.ringing_seen) Bump<uint16_t>(b.pre_ring_603);
+  if (o.network_blocked) Bump<uint16_t>(b.network_blocked);
+  if (pdd_ms >= 0) {
+    Bump<uint32_t>(s.pdd_count);
+    Bump<uint64_t>(s.pdd_sum_ms, static_cast<uint64_t>(pdd_ms));
+  }
+  if (reason_index >= 0) s.reason_index.store(reason_index, std::memory_order_relaxed);
+  t.EndWrite(s);
+}
+
+void Store::RecordPaced(NumberId id, absl::Time now) {
+  impl_->totals.AddPaced();
+  impl_->hours[impl_->HourOf(now)].AddPaced();
+  if (!IsCurrent(id)) return;
+  NumberTable& t = impl_->table;
+  Slot& s = t.slot(id.index);
+  t.BeginWrite(s);
+  Bump<uint16_t>(t.CurrentBucket(s, now).paced);
+  t.EndWrite(s);
+}
+
+void Store::SetPinned(NumberId id, bool pinned) {
+  if (IsCurrent(id)) impl_->table.SetPinned(id.index, pinned);
+}
+
+CodeCounts Store::Window(NumberId id, absl::Duration window, absl::Time now) const {
+  CodeCounts c;
+  if (!IsCurrent(id)) return c;
+  impl_->table.SumWindow(impl_->table.slot(id.index), impl_->table.EpochOf(now), impl_->Buckets(window), &c);
+  return c;
+}
+
+std::vector<uint32_t> Store::AttemptHistory(NumberId id, absl::Duration window, absl::Time now) const {
+  const int n = std::min(impl_->Buckets(window), kWindowBuckets);
+  std::vector<uint32_t> out(static_cast<size_t>(n), 0);
+  if (!IsCurrent(id)) return out;
+  const Slot& s = impl_->table.slot(id.index);
+  const uint32_t epoch = impl_->table.EpochOf(now);
+  for (const Bucket& b : s.buckets) {
+    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
+    if (e > epoch || epoch - e >= static_cast<uint32_t>(n)) continue;
+    out[static_cast<size_t>(n - 1 - static_cast<int>(epoch - e))] = b.attempts.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+CodeCounts Store::PoolHour(int hour) const { return impl_->hours[((hour % 24) + 24) % 24].Read(); }
+
+CodeCounts Store::PoolWindow(absl::Duration window, absl::Time now) const {
+  CodeCounts c;
+  const uint32_t epoch = impl_->table.EpochOf(now);
+  const int n = std::min(impl_->Buckets(window), kWindowBuckets);
+  for (const Bucket& b : impl_->pool) {
+    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
+    if (e > epoch || epoch - e >= static_cast<uint32_t>(n)) continue;
+    c.attempts += b.attempts.load(std::memory_order_relaxed);
+    for (int i = 0; i < kOutcomeCount; ++i) c.by_outcome[i] += b.outcomes[i].load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
+bool Store::IsCurrent(NumberId id) const {
+  if (!id.valid() || id.index >= impl_->table.allocated()) return false;
+  return impl_->table.slot(id.index).generation.load(std::memory_order_relaxed) == id.generation;
+}
+
+E164 Store::NumberOf(NumberId id) const {
+  return IsCurrent(id) ? impl_->table.slot(id.index).number.load(std::memory_order_relaxed) : 0;
+}
+
+int Store::HourOf(absl::Time t) const { return impl_->HourOf(t); }
+
+std::string Store::LastReason(NumberId id) const {
+  if (!IsCurrent(id)) return "";
+  const Slot& s = impl_->table.slot(id.index);
+  const int32_t ri = s.reason_index.load(std::memory_order_relaxed);
+  const E164 owner = s.number.load(std::memory_order_relaxed);
+  if (ri < 0) return "";
+  return impl_->reasons[ri].Read(owner);
+}
+
+std::optional<NumberId> Store::Find(E164 number) const {
+  const uint32_t index = impl_->table.Find(number);
+  if (index == kNone) return std::nullopt;
+  return NumberId{index, impl_->table.slot(index).generation.load(std::memory_order_relaxed)};
+}
+
+std::string Store::CarrierOf(E164 callee) const {
+  const int c = impl_->carriers.Lookup(callee);
+  return c < 0 ? "unknown" : impl_->carriers.names()[static_cast<size_t>(c)];
+}
+
+std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const {
+  const uint32_t index = impl_->table.Find(number);
+  if (index == kNone) return std::nullopt;
+  NumberSnapshot snap;
+  CodeCounts c;
+  const Slot& s = impl_->table.slot(index);
+  if (!impl_->ReadSlot(s, impl_->table.EpochOf(now), impl_->Buckets(impl_->options.history), number, &c, &snap)) {
+    return std::nullopt;
+  }
+  snap.window = c;
+  snap.window_length = impl_->options.history;
+  snap.last_reason_header = LastReason(NumberId{index, s.generation.load(std::memory_order_relaxed)});
+  return snap;
+}
+
+void Store::ForEachNumber(absl::Time now, const std::function<void(const NumberSnapshot&)>& fn) const {
+  const uint32_t n = impl_->table.allocated();
+  const uint32_t epoch = impl_->table.EpochOf(now);
+  const int buckets = impl_->Buckets(impl_->options.history);
+  for (uint32_t i = 0; i < n; ++i) {
+    NumberSnapshot snap;
+    CodeCounts c;
+    if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap)) continue;
+    snap.window = c;
+    snap.window_length = impl_->options.history;
+    fn(snap);
+  }
+}
+
+CodeCounts Store::Pool(absl::Time now) const { return PoolWindow(impl_->options.history, now); }
+
+std::vector<GroupSnapshot> Store::Carriers() const {
+  std::vector<GroupSnapshot> out;
+  const auto& names = impl_->carriers.names();
+  for (size_t i = 0; i < impl_->carrier_counts.size(); ++i) {
+    out.push_back({i < names.size() ? names[i] : "unknown", impl_->carrier_counts[i].Read()});
+  }
+  return out;
+}
+
+std::vector<GroupSnapshot> Store::Countries() const {
+  std::vector<GroupSnapshot> out;
+  for (int cc = 1; cc < kMaxCountryCode; ++cc) {
+    CodeCounts c = impl_->countries[cc].Read();
+    if (c.attempts == 0 && c.finals() == 0) continue;
+    out.push_back({absl::StrCat("+", cc), c});
+  }
+  return out;
+}
+
+std::vector<GroupSnapshot> Store::Hours() const {
+  std::vector<GroupSnapshot> out;
+  for (int h = 0; h < 24; ++h) out.push_back({absl::StrCat(h), impl_->hours[h].Read()});
+  return out;
+}
+
+CodeCounts Store::Totals() const { return impl_->totals.Read(); }
+size_t Store::numbers_tracked() const { return impl_->table.size(); }
+uint64_t Store::evictions() const { return impl_->evictions.load(std::memory_order_relaxed); }
+const StoreOptions& Store::options() const { return impl_->options; }
+
+Store::PddHistogram Store::Pdd() const {
+  PddHistogram h;
+  uint64_t running = 0;
+  for (size_t i = 0; i < kPddBounds.size(); ++i) {
+    running += impl_->pdd_buckets[i].load(std::memory_order_relaxed);
+    h.bounds_s.push_back(kPddBounds[i]);
+    h.cumulative.push_back(running);
+  }
+  h.count = running + impl_->pdd_buckets[kPddBounds.size()].load(std::memory_order_relaxed);
+  h.sum_s = static_cast<double>(impl_->pdd_sum_ms.load(std::memory_order_relaxed)) / 1000.0;
+  return h;
+}
+
+}  // namespace sippacer::metrics

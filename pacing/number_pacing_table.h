@@ -1,0 +1,61 @@
+#pragma once
+// PacingEntry: one number's pacing state, indexed like the Store's slots.
+//
+// The SIP thread writes an entry inside its seqlock; the stats thread reads a
+// consistent copy. Token-bucket and probation counters are writer-only.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "metrics/seqlock_text.h"
+#include "pacing/rule_match.h"
+
+namespace sippacer::pacing {
+
+struct PacingEntry {
+  std::atomic<uint32_t> seq{0};
+  std::atomic<uint32_t> generation{0};  // the Store slot generation it belongs to
+  std::atomic<uint8_t> state{0};
+  std::atomic<int64_t> since_ms{0};
+  std::atomic<int64_t> until_ms{INT64_MAX};
+  std::atomic<uint32_t> paced{0};
+  metrics::SeqlockText reason;
+  // Writer-only.
+  double tokens = 0;
+  int64_t refill_ms = 0;
+  uint32_t probation_attempts = 0;
+  uint16_t probation_hits[kMaxRules] = {};
+};
+
+// Chunked like the Store's slots so entries never move.
+class PacingTable {
+ public:
+  explicit PacingTable(size_t max_numbers) : chunks_(max_numbers / kChunk + 1) {}
+  ~PacingTable() {
+    for (auto& c : chunks_) delete[] c.load(std::memory_order_relaxed);
+  }
+  // Writer: allocates the chunk on first use.
+  PacingEntry& At(uint32_t index) {
+    auto& chunk = chunks_[index / kChunk];
+    PacingEntry* p = chunk.load(std::memory_order_relaxed);
+    if (p == nullptr) {
+      p = new PacingEntry[kChunk];
+      chunk.store(p, std::memory_order_release);
+    }
+    return p[index % kChunk];
+  }
+  // Reader: nullptr when the chunk does not exist yet.
+  const PacingEntry* Find(uint32_t index) const {
+    if (index / kChunk >= chunks_.size()) return nullptr;
+    const PacingEntry* p = chunks_[index / kChunk].load(std::memory_order_acquire);
+    return p ? p + (index % kChunk) : nullptr;
+  }
+
+ private:
+  static constexpr uint32_t kChunk = 4096;
+  std::vector<std::atomic<PacingEntry*>> chunks_;
+};
+
+}  // namespace sippacer::pacing

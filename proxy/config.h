@@ -1,0 +1,70 @@
+#pragma once
+// Config: every command-line flag of SPEC §3, validated once at start.
+//
+// main.cc copies the raw flag values into FlagValues; BuildConfig checks each
+// one and returns the first problem as "--flag: why", which main prints as a
+// single line before exiting 2. Nothing here reads flags or the environment,
+// so every rule is unit-tested.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "pacing/policy.h"
+#include "proxy/sip/cidr.h"
+
+namespace sippacer::proxy {
+
+struct HostPort {
+  std::string host;  // IPv6 without brackets
+  int port = 5060;
+  std::string ToUrl(absl::string_view transport = "") const;  // "sip:127.0.0.1:5060"
+};
+
+struct TrunkTarget {
+  std::string host;
+  int port = 0;             // 0: the transport's default (5060)
+  std::string transport;    // "", "udp" or "tcp"
+  std::string HostPortText() const;  // "carrier.example.net:5060"
+};
+
+enum class CallerIdSource { kPai, kRpid, kFrom };
+
+struct FlagValues {
+  std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
+  std::string allow, caller_id, default_country_code, carriers, timezone, rules;
+  int64_t min_attempts = 20;
+  double number_cpm = 0, throttled_cpm = 2;
+  std::string quarantine_for;
+  int64_t reject_code = 503;
+  bool dry_run = false;
+  std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
+  int64_t max_numbers = 1'000'000;
+};
+
+struct Config {
+  HostPort listen;
+  std::optional<HostPort> trunk_listen;
+  TrunkTarget trunk;
+  std::string trunk_auth_user;
+  std::string trunk_auth_password;  // never logged or shown
+  CidrList allow;
+  std::vector<CallerIdSource> caller_id;
+  std::string default_country_code;
+  std::string carriers_path;
+  std::string timezone_name;
+  absl::TimeZone timezone;
+  pacing::Policy policy;
+  std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
+  size_t max_numbers = 1'000'000;
+};
+
+absl::StatusOr<Config> BuildConfig(const FlagValues& flags);
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, bool port_required);
+absl::StatusOr<TrunkTarget> ParseTrunk(absl::string_view text);
+absl::StatusOr<std::vector<CallerIdSource>> ParseCallerIdOrder(absl::string_view text);
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,167 @@
+#include "proxy/daemon.h"
+
+#include <signal.h>
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "metrics/store.h"
+#include "pacing/pacer.h"
+#include "proxy/log.h"
+#include "proxy/relay_counters.h"
+#include "proxy/sip/b2bua.h"
+#include "proxy/sip/sip_thread_queue_impl.h"
+
+namespace sippacer::proxy {
+namespace {
+
+// How long SIGTERM waits for INVITEs still waiting on the trunk.
+constexpr absl::Duration kDrainDeadline = absl::Seconds(8);
+
+struct SipLoop {
+  su_root_t* root = nullptr;
+  B2bua* b2bua = nullptr;
+  pacing::Pacer* pacer = nullptr;
+  su_timer_t* tick = nullptr;
+  su_timer_t* drain = nullptr;
+  absl::Time drain_deadline = absl::InfiniteFuture();
+};
+
+void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* loop = reinterpret_cast<SipLoop*>(arg);
+  loop->pacer->Tick(absl::Now());
+}
+
+void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* loop = reinterpret_cast<SipLoop*>(arg);
+  const size_t pending = loop->b2bua->calls_in_setup();
+  if (pending == 0 || absl::Now() >= loop->drain_deadline) {
+    if (pending > 0) LogLine("WARN", "relay", absl::StrCat("stopping with ", pending, " INVITEs unanswered"));
+    su_root_break(loop->root);
+  }
+}
+
+metrics::StoreOptions StoreOptionsFrom(const Config& c) {
+  metrics::StoreOptions o;
+  o.max_numbers = c.max_numbers;
+  o.timezone = c.timezone;
+  o.carriers_csv_path = c.carriers_path;
+  absl::Duration longest = absl::Hours(4), shortest = absl::Minutes(15);
+  if (!c.policy.rules.empty()) {
+    longest = shortest = c.policy.rules.front().window;
+    for (const pacing::Rule& r : c.policy.rules) {
+      longest = std::max(longest, r.window);
+      shortest = std::min(shortest, r.window);
+    }
+  }
+  o.history = longest;
+  o.finest_window = shortest;
+  return o;
+}
+
+// Sofia's own diagnostics go through our log format, at warning level.
+void SofiaLog(void*, char const* fmt, va_list ap) {
+  char buf[1024];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  LogLine("WARN", "sofia", buf);
+}
+
+}  // namespace
+
+int RunDaemon(const Config& config) {
+  // Signals are taken by the ops thread's signal_set only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  su_init();
+  su_log_redirect(nullptr, SofiaLog, nullptr);
+  su_log_set_level(nullptr, 1);
+  su_root_t* root = su_root_create(nullptr);
+  if (root == nullptr) {
+    std::fprintf(stderr, "sippacer: cannot create the SIP event loop\n");
+    return 1;
+  }
+
+  auto store = std::make_unique<metrics::Store>(StoreOptionsFrom(config));
+  RelayCounters counters;
+  EventfdSipThreadQueue sip_queue;
+  if (auto s = sip_queue.Attach(root); !s.ok()) {
+    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  pacing::EventSink* sink = nullptr;
+  auto pacer = std::make_unique<pacing::Pacer>(*store, config.policy, sink);
+  CdrSink* cdr = nullptr;
+
+  auto b2bua = std::make_unique<B2bua>(root, config, *pacer, counters, cdr);
+  if (auto s = b2bua->Start(); !s.ok()) {
+    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  SipLoop loop;
+  loop.root = root;
+  loop.b2bua = b2bua.get();
+  loop.pacer = pacer.get();
+  loop.tick = su_timer_create(su_root_task(root), 1000);
+  su_timer_set_for_ever(loop.tick, OnTick, reinterpret_cast<su_timer_arg_t*>(&loop));
+  loop.drain = su_timer_create(su_root_task(root), 100);
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+          LogLine("INFO", "daemon", "SIGHUP: reopening the CDR file");
+          signals.async_wait(on_signal);
+          return;
+        }
+        LogLine("INFO", "daemon", "stopping: finishing INVITEs in flight");
+        sip_queue.Post([&loop] {
+          loop.b2bua->BeginShutdown();
+          loop.drain_deadline = absl::Now() + kDrainDeadline;
+          su_timer_set_for_ever(loop.drain, OnDrainCheck, reinterpret_cast<su_timer_arg_t*>(&loop));
+        });
+      };
+  signals.async_wait(on_signal);
+  std::thread ops_thread([&io, set] {
+    // This thread alone takes the signals, through the signal_set.
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    io.run();
+  });
+
+  LogLine("INFO", "daemon", absl::StrCat("sippacer ", SIPPACER_VERSION, " started"));
+  su_root_run(root);
+
+  work.reset();
+  io.stop();
+  ops_thread.join();
+  su_timer_destroy(loop.tick);
+  su_timer_destroy(loop.drain);
+  b2bua.reset();
+  pacer.reset();
+  su_root_destroy(root);
+  su_deinit();
+  LogLine("INFO", "daemon", "stopped");
+  return 0;
+}
+
+}  // namespace sippacer::proxy

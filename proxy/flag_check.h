@@ -1,0 +1,20 @@
+#pragma once
+// Flag syntax checks that must happen before absl::ParseCommandLine, which
+// would otherwise exit 1 with its own multi-line text for unknown flags and
+// unparsable numbers. Every flag problem exits 2 with one line.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace sippacer::proxy {
+
+// Returns InvalidArgument "--name: unknown flag" for the first unknown flag.
+absl::Status FindUnknownFlag(int argc, char** argv);
+
+absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, int64_t* out);
+absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, double* out);
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,12 @@
+#pragma once
+// LogLine: the daemon's one log format, on stderr, one write(2) per line so
+// lines from the SIP, ops and CDR threads never interleave:
+//   2026-11-24T12:00:00.123Z INFO relay: listening on sip:127.0.0.1:5060
+
+#include "absl/strings/string_view.h"
+
+namespace sippacer::proxy {
+
+void LogLine(absl::string_view level, absl::string_view component, absl::string_view message);
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,303 @@
+#include "proxy/sip/b2bua.h"
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "proxy/log.h"
+
+namespace sippacer::proxy {
+namespace {
+
+// sofia's magic pointers are opaque C types; these trampolines restore ours.
+int NewRequestCb(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq, const sip_t* sip) {
+  return reinterpret_cast<B2bua*>(m)->OnNewRequest(irq, sip);
+}
+
+}  // namespace
+
+B2bua::B2bua(su_root_t* root, const Config& config, pacing::Pacer& pacer,
+             RelayCounters& counters, CdrSink* cdr)
+    : root_(root), config_(config), pacer_(pacer), counters_(counters), cdr_(cdr) {
+  su_home_init(home_);
+}
+
+B2bua::~B2bua() {
+  Reap();
+  for (auto& [ptr, call] : calls_) {
+    if (call->b_invite) nta_outgoing_destroy(call->b_invite);
+    if (call->a_invite) nta_incoming_destroy(call->a_invite);
+    for (RelayedRequest& rr : call->relayed) {
+      if (rr.orq) nta_outgoing_destroy(rr.orq);
+      if (rr.irq) nta_incoming_destroy(rr.irq);
+    }
+    if (call->a_leg) nta_leg_destroy(call->a_leg);
+    if (call->b_leg) nta_leg_destroy(call->b_leg);
+    if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
+  }
+  calls_.clear();
+  if (reap_timer_) su_timer_destroy(reap_timer_);
+  if (default_leg_) nta_leg_destroy(default_leg_);
+  if (agent_) nta_agent_destroy(agent_);
+  su_home_deinit(home_);
+}
+
+absl::Status B2bua::Start() {
+  // P-Asserted-Identity and Remote-Party-ID are parsed only by the extended
+  // header class table.
+  sip_update_default_mclass(sip_extend_mclass(nullptr));
+
+  const std::string url = config_.listen.ToUrl();
+  agent_ = nta_agent_create(
+      root_, URL_STRING_MAKE(url.c_str()), nullptr, nullptr,
+      NTATAG_UA(1),
+      NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+      // Timer C must be set explicitly in UA mode, or a trunk that rings
+      // forever holds the call forever (RFC 3261 says > 3 minutes).
+      NTATAG_TIMER_C(185000),
+      // Never switch a large INVITE to TCP toward a UDP-only carrier.
+      NTATAG_UDP_MTU(65535),
+      NTATAG_MAX_PROCEEDING(100000),
+      NTATAG_CANCEL_487(1),
+      NTATAG_PASS_408(1),
+      TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
+      TAG_END());
+  if (agent_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", url, " (UDP and TCP)"));
+  }
+  if (config_.trunk_listen) {
+    const std::string turl = config_.trunk_listen->ToUrl();
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(turl.c_str()), TAG_END()) < 0) {
+      return absl::UnavailableError(absl::StrCat("--trunk_listen: cannot bind ", turl));
+    }
+  }
+  default_leg_ = nta_leg_tcreate(agent_, NewRequestCb, reinterpret_cast<nta_leg_magic_t*>(this),
+                                 NTATAG_NO_DIALOG(1), TAG_END());
+  if (default_leg_ == nullptr) return absl::InternalError("cannot create the default leg");
+  reap_timer_ = su_timer_create(su_root_task(root_), 1);
+
+  trunk_uri_host_ = config_.trunk.HostPortText();
+  if (!config_.trunk.transport.empty()) absl::StrAppend(&trunk_uri_host_, ";transport=", config_.trunk.transport);
+  local_host_ = config_.listen.host;
+  if (local_host_ == "0.0.0.0" || local_host_ == "::") {
+    const sip_contact_t* m = nta_agent_contact(agent_);
+    if (m && m->m_url->url_host) local_host_ = m->m_url->url_host;
+  }
+  LogLine("INFO", "relay", absl::StrCat("listening on ", url, " (udp, tcp); trunk ", trunk_uri_host_));
+  return absl::OkStatus();
+}
+
+size_t B2bua::calls_in_setup() const {
+  size_t n = 0;
+  for (const auto& [ptr, call] : calls_) {
+    if (!call->ended && call->final_code == 0) ++n;
+  }
+  return n;
+}
+
+bool B2bua::FromTrunk(const sockaddr* sa) const {
+  if (sa == nullptr) return false;
+  char host[64] = {};
+  int port = 0;
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  if (config_.trunk.host != host) return false;
+  // A dialer on the trunk's own host is told apart by port.
+  const int trunk_port = config_.trunk.port == 0 ? 5060 : config_.trunk.port;
+  return port == trunk_port || !config_.allow.Contains(sa);
+}
+
+int B2bua::OnNewRequest(nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr) return 400;
+  msg_t* msg = nta_incoming_getrequest(irq);
+  const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+  const sockaddr* src = ai ? ai->ai_addr : nullptr;
+  const bool from_trunk = FromTrunk(src);
+  const bool allowed = config_.allow.Contains(src);
+  if (msg) msg_destroy(msg);
+
+  const sip_method_t method = sip->sip_request->rq_method;
+  if (method == sip_method_options) return 200;  // keepalive pings from trunks and dialers
+  if (method == sip_method_ack) {
+    nta_incoming_destroy(irq);  // a stray ACK has nothing to acknowledge
+    return 0;
+  }
+  if (from_trunk) {
+    counters_.out_of_dialog_refused.Add();
+    return 403;
+  }
+  if (method != sip_method_invite) {
+    counters_.out_of_dialog_refused.Add();
+    return allowed ? 481 : 403;  // BYE/CANCEL for a call we do not know
+  }
+  counters_.invites_total.Add();
+  if (!allowed) {
+    counters_.invites_refused_acl.Add();
+    const absl::Time now = absl::Now();
+    PushRefusalCdr(sip, ExtractCaller(sip, config_.caller_id, config_.default_country_code),
+                   ExtractCallee(sip, config_.default_country_code), 403, "Forbidden", "", true, now);
+    return 403;
+  }
+  return HandleInvite(irq, sip);
+}
+
+int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
+  const absl::Time now = absl::Now();
+  if (shutting_down_) {
+    nta_incoming_treply(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+    nta_incoming_destroy(irq);
+    return 0;
+  }
+  if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= 1) return 483;
+  if (sip->sip_from == nullptr || sip->sip_to == nullptr || sip->sip_call_id == nullptr) {
+    counters_.malformed.Add();
+    return 400;
+  }
+  CallerId caller = ExtractCaller(sip, config_.caller_id, config_.default_country_code);
+  CallerId callee = ExtractCallee(sip, config_.default_country_code);
+
+  pacing::Decision decision;
+  if (caller.number != 0) decision = pacer_.OnInvite(caller.number, callee.number, now);
+  if (decision.refuse && !decision.dry_run) {
+    RefusePaced(irq, sip, caller, callee, decision, now);
+    return 0;
+  }
+
+  auto owned = std::make_unique<Call>(this);
+  Call* call = owned.get();
+  call->caller = std::move(caller);
+  call->callee = std::move(callee);
+  call->invite_at = now;
+  call->a_call_id = sip->sip_call_id->i_id;
+  if (decision.refuse) call->paced_action = std::string(decision.action);  // dry run
+
+  // The A leg: we are the dialer's UAS, so local = To, remote = From.
+  call->a_leg = nta_leg_tcreate(agent_, nullptr, nullptr,
+                                SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+                                SIPTAG_TO(sip->sip_from), SIPTAG_CSEQ(sip->sip_cseq), TAG_END());
+  if (call->a_leg == nullptr) return 500;
+  nta_leg_bind(call->a_leg, [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
+    auto* c = reinterpret_cast<Call*>(m);
+    return c->owner->OnInDialogRequest(c, true, i, s);
+  }, reinterpret_cast<nta_leg_magic_t*>(call));
+  nta_leg_tag(call->a_leg, nullptr);
+  nta_incoming_tag(irq, nta_leg_get_tag(call->a_leg));
+  nta_leg_server_route(call->a_leg, sip->sip_record_route, sip->sip_contact);
+  call->a_invite = irq;
+  call->a_invite_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 1;
+  nta_incoming_bind(irq, [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
+    auto* c = reinterpret_cast<Call*>(m);
+    return c->owner->OnDialerCancelOrAck(c, i, s);
+  }, reinterpret_cast<nta_incoming_magic_t*>(call));
+  nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+
+  calls_.emplace(call, std::move(owned));
+  counters_.calls_active.Add();
+  if (!SendTrunkInvite(call, sip, nullptr)) {
+    call->final_code = 500;
+    call->final_phrase = "Server Internal Error";
+    nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    EndCall(call, "");
+    return 0;
+  }
+  counters_.invites_forwarded.Add();
+  return 0;
+}
+
+bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* auth_headers) {
+  su_home_t* home = call->home;
+  if (call->b_leg == nullptr) {
+    // A new dialog toward the trunk: our host in From, a fresh Call-ID and tag.
+    const char* user = inv->sip_from->a_url->url_user ? inv->sip_from->a_url->url_user : "anonymous";
+    const char* display = inv->sip_from->a_display;
+    sip_from_t* from = sip_from_make(home, absl::StrCat(display ? display : "", display ? " " : "",
+                                                        "<sip:", user, "@", local_host_, ">").c_str());
+    const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
+    sip_to_t* to = sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", config_.trunk.HostPortText(), ">").c_str());
+    sip_call_id_t* cid = sip_call_id_create(home, local_host_.c_str());
+    if (!from || !to || !cid) return false;
+    call->b_call_id = cid->i_id;
+    call->b_leg = nta_leg_tcreate(agent_, [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
+      auto* c = reinterpret_cast<Call*>(m);
+      return c->owner->OnInDialogRequest(c, false, i, s);
+    }, reinterpret_cast<nta_leg_magic_t*>(call), SIPTAG_FROM(from), SIPTAG_TO(to), SIPTAG_CALL_ID(cid), TAG_END());
+    if (call->b_leg == nullptr) return false;
+    nta_leg_tag(call->b_leg, nullptr);
+  }
+  const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
+  const std::string ruri = absl::StrCat("sip:", callee_user, "@", trunk_uri_host_);
+  sip_max_forwards_t mf[1];
+  sip_max_forwards_init(mf);
+  mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count - 1 : 69;
+  const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(inv);
+  const sip_privacy_t* privacy = sip_privacy(inv);
+  call->b_invite = nta_outgoing_tcreate(
+      call->b_leg,
+      [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
+        auto* c = reinterpret_cast<Call*>(m);
+        return c->owner->OnTrunkInviteResponse(c, o, s);
+      },
+      reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE,
+      URL_STRING_MAKE(ruri.c_str()),
+      SIPTAG_MAX_FORWARDS(mf),
+      SIPTAG_CONTACT(nta_agent_contact(agent_)),
+      SIPTAG_P_ASSERTED_IDENTITY(pai),
+      SIPTAG_PRIVACY(privacy),
+      SIPTAG_CONTENT_TYPE(inv->sip_content_type),
+      SIPTAG_PAYLOAD(inv->sip_payload),
+      SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)),
+      TAG_END());
+  if (call->b_invite == nullptr) return false;
+  call->b_invite_cseq = nta_outgoing_cseq(call->b_invite);
+  return true;
+}
+
+void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller,
+                        const CallerId& callee, const pacing::Decision& d, absl::Time now) {
+  counters_.invites_paced.Add();
+  const int code = pacer_.policy().reject_code;
+  const int64_t retry_s = std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(d.retry_after, absl::Seconds(1))));
+  // Quotes would end the Reason text early; the why text is ours, but be safe.
+  const std::string why = absl::StrReplaceAll(d.why, {{"\"", "'"}, {"\\", "/"}});
+  const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: ",
+                                          pacing::StateName(d.state), " ", why, "\"");
+  const char* phrase = sip_status_phrase(code);
+  nta_incoming_treply(irq, code, phrase ? phrase : "Paced",
+                      SIPTAG_RETRY_AFTER_STR(absl::StrCat(retry_s).c_str()),
+                      SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+  nta_incoming_destroy(irq);
+  PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Paced", d.action, false, now);
+}
+
+void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                           int code, absl::string_view phrase, absl::string_view paced, bool acl,
+                           absl::Time now) {
+  if (cdr_ == nullptr) return;
+  CdrRecord r;
+  r.ts = now;
+  r.caller = caller.text;
+  r.callee = callee.text;
+  r.code = code;
+  r.reason = std::string(phrase);
+  r.pre_ring = true;
+  r.setup_ms = 0;
+  r.paced = std::string(paced);
+  r.refused_by_acl = acl;
+  r.a_call_id = sip->sip_call_id ? sip->sip_call_id->i_id : "";
+  cdr_->Push(std::move(r));
+}
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,85 @@
+#pragma once
+// B2bua: the back-to-back user agent on sofia-sip NTA (SIP thread only).
+//
+// One agent in UA mode. New INVITEs arrive on the default leg; each allowed,
+// unpaced INVITE becomes a Call with an A leg (toward the dialer) and a fresh
+// B leg (toward the trunk: new Call-ID, tags, Via, Contact; the request-URI
+// user, From user, P-Asserted-Identity, Privacy and SDP carried over).
+// Every final response from the trunk is counted (Pacer::OnFinal) before it
+// is relayed, then copied to the dialer with its Reason, Call-Info,
+// Retry-After and Warning headers intact.
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/su_wait.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+#include "absl/status/status.h"
+#include "pacing/pacer.h"
+#include "proxy/cdr_record.h"
+#include "proxy/config.h"
+#include "proxy/relay_counters.h"
+#include "proxy/sip/call.h"
+
+namespace sippacer::proxy {
+
+class B2bua {
+ public:
+  B2bua(su_root_t* root, const Config& config, pacing::Pacer& pacer, RelayCounters& counters,
+        CdrSink* cdr);
+  ~B2bua();
+  B2bua(const B2bua&) = delete;
+  B2bua& operator=(const B2bua&) = delete;
+
+  absl::Status Start();
+  // New INVITEs get 503 from now on; calls in progress go on.
+  void BeginShutdown() { shutting_down_ = true; }
+  // Calls whose INVITE has not had its final response yet.
+  size_t calls_in_setup() const;
+
+  // ---- sofia callbacks (static trampolines live in b2bua.cc) ----
+  int OnNewRequest(nta_incoming_t* irq, const sip_t* sip);
+  int OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
+  int OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip);
+  int OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, const sip_t* sip);
+  int OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip);
+
+ private:
+  int HandleInvite(nta_incoming_t* irq, const sip_t* sip);
+  bool FromTrunk(const sockaddr* addr) const;
+  void RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller,
+                   const CallerId& callee, const pacing::Decision& d, absl::Time now);
+  void PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                      int code, absl::string_view phrase, absl::string_view paced,
+                      bool acl, absl::Time now);
+  bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers);
+  bool RetryWithCredentials(Call* call, const sip_t* challenge);
+  void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
+  void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);
+  void ForwardAck(Call* call, bool to_trunk, const sip_t* ack);
+  void HangUpTrunk(Call* call);
+  void EndCall(Call* call, absl::string_view ended_by);
+  void Reap();
+  static void OnReapTimer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+
+  su_root_t* root_;
+  const Config& config_;
+  pacing::Pacer& pacer_;
+  RelayCounters& counters_;
+  CdrSink* cdr_;
+
+  su_home_t home_[1];
+  nta_agent_t* agent_ = nullptr;
+  nta_leg_t* default_leg_ = nullptr;
+  su_timer_t* reap_timer_ = nullptr;
+  std::string trunk_uri_host_;       // "127.0.0.1:5070" (+ ";transport=tcp")
+  std::string local_host_;           // our host for From on the B leg
+  absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls
+  std::vector<Call*> ended_;                   // freed on the next loop turn
+  bool shutting_down_ = false;
+};
+
+}  // namespace sippacer::proxy

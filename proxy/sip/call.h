@@ -1,0 +1,75 @@
+#pragma once
+// Call: one dialer call through sippacer, its two legs and their transactions.
+//
+// Owned by B2bua; lives on the SIP thread only. The A leg faces the dialer
+// (we are its UAS), the B leg faces the trunk (we are its UAC).
+
+#include <sofia-sip/auth_client.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/su_alloc.h>
+
+#include <list>
+#include <string>
+
+#include "absl/time/time.h"
+#include "proxy/sip/caller_id.h"
+
+namespace sippacer::proxy {
+
+class B2bua;
+struct Call;
+
+// An in-dialog request relayed from one leg to the other (BYE, re-INVITE,
+// UPDATE, INFO, PRACK, ...): the server transaction we answer and the client
+// transaction whose responses we copy into it.
+struct RelayedRequest {
+  Call* call = nullptr;
+  nta_incoming_t* irq = nullptr;
+  nta_outgoing_t* orq = nullptr;
+  bool from_dialer = true;
+  sip_method_t method = sip_method_unknown;
+};
+
+struct Call {
+  explicit Call(B2bua* b2b) : owner(b2b) { su_home_init(home); }
+  ~Call() { su_home_deinit(home); }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  B2bua* owner;
+  su_home_t home[1];
+
+  nta_leg_t* a_leg = nullptr;
+  nta_incoming_t* a_invite = nullptr;  // until the dialer ACKs our final
+  nta_leg_t* b_leg = nullptr;
+  nta_outgoing_t* b_invite = nullptr;  // until the call ends
+  std::list<RelayedRequest> relayed;   // in-dialog transactions in flight
+
+  CallerId caller;
+  CallerId callee;
+  std::string a_call_id;
+  std::string b_call_id;
+  std::string paced_action;            // set when a dry-run decision would have refused
+
+  absl::Time invite_at;
+  absl::Time first_ring_at = absl::InfinitePast();
+  absl::Time final_at = absl::InfinitePast();
+  absl::Time answered_at = absl::InfinitePast();
+
+  int final_code = 0;                  // sent to the dialer
+  std::string final_phrase;
+  bool ringing_seen = false;
+  bool network_blocked = false;
+  std::string reason_header;
+  bool cancelled = false;              // the dialer sent CANCEL
+  bool answered = false;               // 2xx relayed to the dialer
+  bool ended = false;
+  std::string ended_by;
+
+  uint32_t b_invite_cseq = 0;          // CSeq of the last INVITE sent on the B leg
+  uint32_t a_invite_cseq = 0;          // CSeq of the last INVITE sent on the A leg
+  auth_client_t* auth = nullptr;       // trunk digest credentials, once challenged
+  int auth_attempts = 0;
+};
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,328 @@
+// The life of a call after its INVITE went to the trunk: responses, CANCEL,
+// ACK, in-dialog requests both ways, and the end of the call.
+
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "metrics/call_outcome.h"
+#include "proxy/log.h"
+#include "proxy/sip/b2bua.h"
+
+namespace sippacer::proxy {
+namespace {
+
+const char* PhraseOf(const sip_t* sip, int status) {
+  if (sip && sip->sip_status && sip->sip_status->st_phrase) return sip->sip_status->st_phrase;
+  const char* p = sip_status_phrase(status);
+  return p ? p : "";
+}
+
+std::string ReasonText(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_reason == nullptr) return {};
+  char buf[1024];
+  const issize_t n = sip_header_e(buf, sizeof buf, reinterpret_cast<const sip_header_t*>(sip->sip_reason), 0);
+  if (n <= 0) return {};
+  std::string s(buf, static_cast<size_t>(std::min<issize_t>(n, sizeof buf - 1)));
+  if (s.rfind("Reason:", 0) == 0) s.erase(0, 7);
+  while (!s.empty() && (s.front() == ' ')) s.erase(0, 1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip) {
+  const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  const absl::Time now = absl::Now();
+  if (status < 200) {
+    if (status == 100 || call->final_code != 0) return 0;
+    if (status == 180 || status == 183) {
+      if (!call->ringing_seen) call->first_ring_at = now;
+      call->ringing_seen = true;
+    }
+    if (call->a_invite && !call->cancelled) {
+      nta_incoming_treply(call->a_invite, status, PhraseOf(sip, status),
+                          SIPTAG_CONTACT(nta_agent_contact(agent_)),
+                          SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+                          SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+    }
+    return 0;
+  }
+  if ((status == 401 || status == 407) && sip && RetryWithCredentials(call, sip)) return 0;
+
+  if (status < 300) {
+    if (call->answered) return 0;  // 2xx from another fork: not relayed
+    nta_leg_rtag(call->b_leg, sip->sip_to ? sip->sip_to->a_tag : nullptr);
+    nta_leg_client_reroute(call->b_leg, sip->sip_record_route, sip->sip_contact, 1);
+  }
+  CountFinal(call, sip, status, now);
+
+  if (status < 300) {
+    if (call->cancelled || call->a_invite == nullptr) {
+      // The dialer gave up while the trunk answered: complete and end the
+      // trunk's dialog so no one pays for a call nobody hears.
+      ForwardAck(call, true, nullptr);
+      HangUpTrunk(call);
+      EndCall(call, "cancel");
+      return 0;
+    }
+    call->answered = true;
+    call->answered_at = now;
+    RelayFinalToDialer(call, sip, status, PhraseOf(sip, status));
+    return 0;
+  }
+  // Non-2xx: NTA has ACKed the trunk itself (hop by hop) and will absorb the
+  // dialer's ACK for our copy.
+  if (!call->cancelled) RelayFinalToDialer(call, sip, status, PhraseOf(sip, status));
+  EndCall(call, call->cancelled ? "cancel" : (status == 408 ? "timeout" : ""));
+  return 0;
+}
+
+void B2bua::CountFinal(Call* call, const sip_t* sip, int status, absl::Time now) {
+  call->final_at = now;
+  call->reason_header = ReasonText(sip);
+  call->network_blocked = metrics::IsNetworkBlocked(status, PhraseOf(sip, status), call->reason_header);
+  if (call->caller.number == 0) return;
+  metrics::CallOutcome outcome;
+  outcome.caller = call->caller.number;
+  outcome.callee = call->callee.number;
+  outcome.code = status;
+  outcome.ringing_seen = call->ringing_seen;
+  outcome.network_blocked = call->network_blocked;
+  outcome.invite_at = call->invite_at;
+  outcome.first_ring_at = call->first_ring_at;
+  outcome.final_at = now;
+  outcome.reason_header = call->reason_header;
+  pacer_.OnFinal(outcome);
+}
+
+void B2bua::RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase) {
+  call->final_code = status;
+  call->final_phrase = phrase;
+  counters_.finals_relayed.Add();
+  if (call->a_invite == nullptr) return;
+  const bool ok = status < 300;
+  nta_incoming_treply(call->a_invite, status, phrase,
+                      SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
+                      // What carriers say about why (603+ redress data) reaches the dialer intact.
+                      SIPTAG_REASON(sip ? sip->sip_reason : nullptr),
+                      SIPTAG_CALL_INFO(sip ? sip->sip_call_info : nullptr),
+                      SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : nullptr),
+                      SIPTAG_WARNING(sip ? sip->sip_warning : nullptr),
+                      SIPTAG_CONTENT_TYPE(sip && ok ? sip->sip_content_type : nullptr),
+                      SIPTAG_PAYLOAD(sip && ok ? sip->sip_payload : nullptr), TAG_END());
+  if (!ok) {
+    nta_incoming_destroy(call->a_invite);  // NTA keeps it until the dialer's ACK
+    call->a_invite = nullptr;
+  }
+}
+
+bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
+  if (config_.trunk_auth_user.empty() || call->auth_attempts >= 2) return false;
+  const bool proxy = challenge->sip_status->st_status == 407;
+  const msg_auth_t* auth = proxy ? reinterpret_cast<const msg_auth_t*>(challenge->sip_proxy_authenticate)
+                                 : reinterpret_cast<const msg_auth_t*>(challenge->sip_www_authenticate);
+  if (auth == nullptr) return false;
+  if (auc_challenge(&call->auth, call->home, auth,
+                    proxy ? sip_proxy_authorization_class : sip_authorization_class) < 0) {
+    return false;
+  }
+  auc_all_credentials(&call->auth, nullptr, nullptr, config_.trunk_auth_user.c_str(),
+                      config_.trunk_auth_password.c_str());
+  msg_t* req = nta_outgoing_getrequest(call->b_invite);
+  if (req == nullptr) return false;
+  const sip_t* inv = sip_object(req);
+  msg_header_t* headers = nullptr;
+  const int rc = auc_authorization_headers(&call->auth, call->home, "INVITE",
+                                           inv->sip_request->rq_url, inv->sip_payload, &headers);
+  bool sent = false;
+  if (rc > 0 && headers != nullptr) {
+    ++call->auth_attempts;
+    counters_.auth_retries.Add();
+    nta_outgoing_destroy(call->b_invite);
+    call->b_invite = nullptr;
+    // The re-sent INVITE carries the dialer's values exactly as the first did.
+    sip_t copy = *inv;
+    sip_request_t rq = *inv->sip_request;
+    copy.sip_request = &rq;
+    sip_from_t from = *inv->sip_from;
+    copy.sip_from = &from;
+    sent = SendTrunkInvite(call, &copy, headers);
+    if (!sent) LogLine("WARN", "relay", "could not re-send INVITE with trunk credentials");
+  }
+  msg_destroy(req);
+  return sent;
+}
+
+int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr) return 0;
+  if (sip->sip_request->rq_method == sip_method_cancel) {
+    // NTA answers the CANCEL 200 and the INVITE 487 after we return.
+    call->cancelled = true;
+    call->final_code = 487;
+    call->final_phrase = "Request Terminated";
+    if (call->b_invite && !call->answered) {
+      nta_outgoing_t* c = nta_outgoing_tcancel(call->b_invite, nullptr, nullptr, TAG_END());
+      if (c) nta_outgoing_destroy(c);
+    }
+    // Keep a_invite: destroying it before NTA's 487 would send a 500.
+    return 0;
+  }
+  if (sip->sip_request->rq_method == sip_method_ack) {
+    ForwardAck(call, true, sip);
+    if (call->a_invite == irq) call->a_invite = nullptr;
+    nta_incoming_destroy(irq);
+  }
+  return 0;
+}
+
+void B2bua::ForwardAck(Call* call, bool to_trunk, const sip_t* ack) {
+  nta_leg_t* leg = to_trunk ? call->b_leg : call->a_leg;
+  const uint32_t seq = to_trunk ? call->b_invite_cseq : call->a_invite_cseq;
+  if (leg == nullptr) return;
+  sip_cseq_t* cseq = sip_cseq_create(call->home, seq, SIP_METHOD_ACK);
+  nta_outgoing_t* o = nta_outgoing_tcreate(
+      leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
+      SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
+      SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
+  if (o) nta_outgoing_destroy(o);
+}
+
+void B2bua::HangUpTrunk(Call* call) {
+  nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE,
+                                           nullptr, TAG_END());
+  if (o) nta_outgoing_destroy(o);
+}
+
+int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr || call->ended) return 481;
+  const sip_method_t method = sip->sip_request->rq_method;
+  if (method == sip_method_ack) {
+    // The 2xx ACK once NTA released the INVITE transaction, or a re-INVITE's ACK.
+    if (from_dialer && call->a_invite) call->a_invite = nullptr;
+    ForwardAck(call, from_dialer, sip);
+    return 0;
+  }
+  if (method == sip_method_cancel) return 481;  // a CANCEL of a re-INVITE: let it time out
+  nta_leg_t* out_leg = from_dialer ? call->b_leg : call->a_leg;
+  if (out_leg == nullptr) return 481;
+  call->relayed.push_back(RelayedRequest{call, irq, nullptr, from_dialer, method});
+  RelayedRequest* rr = &call->relayed.back();
+  const bool with_contact = method == sip_method_invite || method == sip_method_update;
+  rr->orq = nta_outgoing_tcreate(
+      out_leg,
+      [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
+        auto* r = reinterpret_cast<RelayedRequest*>(m);
+        return r->call->owner->OnRelayedResponse(r, o, s);
+      },
+      reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name,
+      nullptr,
+      SIPTAG_CONTACT(with_contact ? nta_agent_contact(agent_) : nullptr),
+      SIPTAG_REASON(sip->sip_reason),
+      SIPTAG_EVENT(sip->sip_event),
+      SIPTAG_RSEQ(nullptr),
+      SIPTAG_RACK(sip->sip_rack),
+      SIPTAG_CONTENT_TYPE(sip->sip_content_type),
+      SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
+  if (rr->orq == nullptr) {
+    call->relayed.pop_back();
+    return 500;
+  }
+  if (method == sip_method_invite) {
+    (from_dialer ? call->b_invite_cseq : call->a_invite_cseq) = nta_outgoing_cseq(rr->orq);
+  }
+  if (method == sip_method_bye) call->ended_by = from_dialer ? "caller" : "callee";
+  return 0;
+}
+
+int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip) {
+  const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  Call* call = rr->call;
+  if (status < 200) {
+    if (status > 100 && rr->irq) {
+      nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
+                          SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+                          SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+    }
+    return 0;
+  }
+  const bool reinvite_ok = rr->method == sip_method_invite && status < 300;
+  if (rr->irq) {
+    nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
+                        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? nta_agent_contact(agent_) : nullptr),
+                        SIPTAG_REASON(sip ? sip->sip_reason : nullptr),
+                        SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+                        SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+    nta_incoming_destroy(rr->irq);
+  }
+  nta_outgoing_destroy(rr->orq);
+  const sip_method_t method = rr->method;
+  const bool from_dialer = rr->from_dialer;
+  for (auto it = call->relayed.begin(); it != call->relayed.end(); ++it) {
+    if (&*it == rr) {
+      call->relayed.erase(it);
+      break;
+    }
+  }
+  if (method == sip_method_bye) EndCall(call, from_dialer ? "caller" : "callee");
+  return 0;
+}
+
+void B2bua::EndCall(Call* call, absl::string_view ended_by) {
+  if (call->ended) return;
+  call->ended = true;
+  counters_.calls_active.Sub();
+  if (cdr_ != nullptr) {
+    CdrRecord r;
+    r.ts = call->invite_at;
+    r.caller = call->caller.text;
+    r.callee = call->callee.text;
+    r.code = call->final_code;
+    r.reason = call->final_phrase;
+    r.pre_ring = !call->ringing_seen;
+    r.network_blocked = call->network_blocked;
+    r.reason_header = call->reason_header;
+    if (call->first_ring_at != absl::InfinitePast()) {
+      r.pdd_ms = absl::ToInt64Milliseconds(call->first_ring_at - call->invite_at);
+    }
+    const absl::Time final_at = call->final_at == absl::InfinitePast() ? absl::Now() : call->final_at;
+    r.setup_ms = absl::ToInt64Milliseconds(final_at - call->invite_at);
+    if (call->answered) r.duration_s = absl::ToInt64Seconds(absl::Now() - call->answered_at);
+    r.ended_by = !ended_by.empty() ? std::string(ended_by) : call->ended_by;
+    r.paced = call->paced_action;
+    r.a_call_id = call->a_call_id;
+    r.b_call_id = call->b_call_id;
+    cdr_->Push(std::move(r));
+  }
+  ended_.push_back(call);
+  // Legs and transactions are freed on the next loop turn: we may be inside
+  // one of their callbacks now.
+  su_timer_set(reap_timer_, OnReapTimer, reinterpret_cast<su_timer_arg_t*>(this));
+}
+
+void B2bua::OnReapTimer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  reinterpret_cast<B2bua*>(arg)->Reap();
+}
+
+void B2bua::Reap() {
+  for (Call* call : ended_) {
+    for (RelayedRequest& rr : call->relayed) {
+      if (rr.orq) nta_outgoing_destroy(rr.orq);
+      if (rr.irq) nta_incoming_treply(rr.irq, SIP_481_NO_TRANSACTION, TAG_END()), nta_incoming_destroy(rr.irq);
+    }
+    call->relayed.clear();
+    if (call->b_invite) nta_outgoing_destroy(call->b_invite);
+    if (call->a_invite) nta_incoming_destroy(call->a_invite);
+    if (call->a_leg) nta_leg_destroy(call->a_leg);
+    if (call->b_leg) nta_leg_destroy(call->b_leg);
+    if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
+    calls_.erase(call);
+  }
+  ended_.clear();
+}
+
+}  // namespace sippacer::proxy
