@@ -10,8 +10,16 @@ namespace {
 
 bool Passes(const Rule& r, double value) { return r.inclusive ? value >= r.fraction : value > r.fraction; }
 
-double RateOf(const Rule& r, const metrics::CodeCounts& c) {
-  return c.attempts == 0 ? 0 : static_cast<double>(RuleHits(r, c)) / c.attempts;
+// The rest of the pool: `pool` without the number's own `own` counts, so a
+// number that carries most of the traffic is not excused by itself. -1 when
+// the rest has fewer than `min_attempts` attempts (no evidence either way).
+double RestOfPoolRate(const Rule& r, const metrics::CodeCounts& pool, uint32_t own_attempts,
+                      uint32_t own_hits, int min_attempts) {
+  const uint32_t attempts = pool.attempts > own_attempts ? pool.attempts - own_attempts : 0;
+  const uint32_t pool_hits = RuleHits(r, pool);
+  const uint32_t hits = pool_hits > own_hits ? pool_hits - own_hits : 0;
+  if (attempts < static_cast<uint32_t>(min_attempts) || attempts == 0) return -1;
+  return static_cast<double>(hits) / attempts;
 }
 
 }  // namespace
@@ -55,10 +63,12 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, metrics::Number
     const double lower = WilsonLowerBound(hits, attempts, policy.confidence);
     if (policy.confidence > 0 && !Passes(rule, lower)) continue;
     if (policy.hour_guard) {
-      const double pool_now = RateOf(rule, store.PoolWindow(rule.window, now));
-      const double pool_hour = RateOf(rule, store.PoolHour(store.HourOf(now)));
+      const double pool_now = RestOfPoolRate(rule, store.PoolWindow(rule.window, now), attempts, hits,
+                                             policy.min_attempts);
+      const double pool_hour = RestOfPoolRate(rule, store.PoolHour(store.HourOf(now)), attempts, hits,
+                                              policy.min_attempts);
       const double pool = std::max(pool_now, pool_hour);
-      if (Passes(rule, pool) && lower <= pool) continue;  // it only follows the pool
+      if (pool >= 0 && Passes(rule, pool) && lower <= pool) continue;  // it only follows the pool
     }
     if (best.fired && !(rule.action == RuleAction::kQuarantine && best.action == RuleAction::kThrottle)) continue;
     best.fired = true;

@@ -17,7 +17,9 @@
 #include "absl/time/clock.h"
 #include "metrics/store.h"
 #include "pacing/pacer.h"
+#include "proxy/cdr/cdr_writer.h"
 #include "proxy/log.h"
+#include "proxy/ops/ops_server.h"
 #include "proxy/relay_counters.h"
 #include "proxy/sip/b2bua.h"
 #include "proxy/sip/sip_thread_queue_impl.h"
@@ -76,6 +78,18 @@ void SofiaLog(void*, char const* fmt, va_list ap) {
   LogLine("WARN", "sofia", buf);
 }
 
+// Hands pacing events to the ops server once it exists.
+class ForwardingSink : public pacing::EventSink {
+ public:
+  explicit ForwardingSink(OpsServer** ops) : ops_(ops) {}
+  void OnStateChange(const pacing::StateChange& change) override {
+    if (*ops_ != nullptr) (*ops_)->event_sink()->OnStateChange(change);
+  }
+
+ private:
+  OpsServer** ops_;
+};
+
 }  // namespace
 
 int RunDaemon(const Config& config) {
@@ -107,11 +121,36 @@ int RunDaemon(const Config& config) {
 
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
-  pacing::EventSink* sink = nullptr;
-  auto pacer = std::make_unique<pacing::Pacer>(*store, config.policy, sink);
-  CdrSink* cdr = nullptr;
+  std::unique_ptr<CdrWriter> cdr;
+  if (!config.cdr_file.empty() || !config.cdr_postgres.empty()) {
+    auto started = CdrWriter::Start(CdrOptions{config.cdr_file, config.cdr_postgres});
+    if (!started.ok()) {
+      std::fprintf(stderr, "sippacer: %s\n", std::string(started.status().message()).c_str());
+      return 1;
+    }
+    cdr = *std::move(started);
+  }
 
-  auto b2bua = std::make_unique<B2bua>(root, config, *pacer, counters, cdr);
+  // The pacer needs the ops server's event sink, and the ops server reads
+  // the pacer: build the server with a pacer slot filled right after.
+  OpsContext ops_context;
+  ops_context.store = store.get();
+  ops_context.relay = &counters;
+  ops_context.sip_queue = &sip_queue;
+  ops_context.cdr = cdr.get();
+  ops_context.started = absl::Now();
+  OpsServer* ops_ptr = nullptr;
+  auto pacer_sink = std::make_unique<ForwardingSink>(&ops_ptr);
+  auto pacer = std::make_unique<pacing::Pacer>(*store, config.policy, pacer_sink.get());
+  ops_context.pacer = pacer.get();
+  OpsServer ops(io, OpsOptions{config.stats_socket, config.metrics_listen, config.default_country_code}, ops_context);
+  ops_ptr = &ops;
+  if (auto s = ops.Start(); !s.ok()) {
+    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  auto b2bua = std::make_unique<B2bua>(root, config, *store, *pacer, counters, cdr.get());
   if (auto s = b2bua->Start(); !s.ok()) {
     std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
     return 1;
@@ -131,6 +170,7 @@ int RunDaemon(const Config& config) {
         if (ec) return;
         if (signo == SIGHUP) {
           LogLine("INFO", "daemon", "SIGHUP: reopening the CDR file");
+          if (cdr) cdr->Reopen();
           signals.async_wait(on_signal);
           return;
         }
@@ -157,6 +197,7 @@ int RunDaemon(const Config& config) {
   su_timer_destroy(loop.tick);
   su_timer_destroy(loop.drain);
   b2bua.reset();
+  if (cdr) cdr->Stop(absl::Seconds(10));
   pacer.reset();
   su_root_destroy(root);
   su_deinit();

@@ -22,9 +22,9 @@ int NewRequestCb(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq, const sip_
 
 }  // namespace
 
-B2bua::B2bua(su_root_t* root, const Config& config, pacing::Pacer& pacer,
+B2bua::B2bua(su_root_t* root, const Config& config, const metrics::Store& store, pacing::Pacer& pacer,
              RelayCounters& counters, CdrSink* cdr)
-    : root_(root), config_(config), pacer_(pacer), counters_(counters), cdr_(cdr) {
+    : root_(root), config_(config), store_(store), pacer_(pacer), counters_(counters), cdr_(cdr) {
   su_home_init(home_);
 }
 
@@ -290,6 +290,7 @@ void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const Calle
   r.ts = now;
   r.caller = caller.text;
   r.callee = callee.text;
+  r.carrier = store_.CarrierOf(callee.number);
   r.code = code;
   r.reason = std::string(phrase);
   r.pre_ring = true;

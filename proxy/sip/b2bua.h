@@ -28,8 +28,8 @@ namespace sippacer::proxy {
 
 class B2bua {
  public:
-  B2bua(su_root_t* root, const Config& config, pacing::Pacer& pacer, RelayCounters& counters,
-        CdrSink* cdr);
+  B2bua(su_root_t* root, const Config& config, const metrics::Store& store, pacing::Pacer& pacer,
+        RelayCounters& counters, CdrSink* cdr);
   ~B2bua();
   B2bua(const B2bua&) = delete;
   B2bua& operator=(const B2bua&) = delete;
@@ -67,6 +67,7 @@ class B2bua {
 
   su_root_t* root_;
   const Config& config_;
+  const metrics::Store& store_;  // for the carrier of a CDR
   pacing::Pacer& pacer_;
   RelayCounters& counters_;
   CdrSink* cdr_;

@@ -78,7 +78,7 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
   // Non-2xx: NTA has ACKed the trunk itself (hop by hop) and will absorb the
   // dialer's ACK for our copy.
   if (!call->cancelled) RelayFinalToDialer(call, sip, status, PhraseOf(sip, status));
-  EndCall(call, call->cancelled ? "cancel" : (status == 408 ? "timeout" : ""));
+  EndCall(call, call->cancelled ? "cancel" : (status == 408 ? "timeout" : "callee"));
   return 0;
 }
 
@@ -281,6 +281,7 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
     r.ts = call->invite_at;
     r.caller = call->caller.text;
     r.callee = call->callee.text;
+    r.carrier = store_.CarrierOf(call->callee.number);
     r.code = call->final_code;
     r.reason = call->final_phrase;
     r.pre_ring = !call->ringing_seen;

@@ -1,0 +1,184 @@
+#include "proxy/cdr/cdr_postgres.h"
+
+#include <libpq-fe.h>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/log.h"
+
+namespace sippacer::proxy {
+namespace {
+
+constexpr size_t kBatch = 1000;
+constexpr char kColumns[] =
+    "ts, caller, callee, carrier, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
+    "setup_ms, duration_s, ended_by, paced, refused_by_acl, a_call_id, b_call_id";
+
+void AppendCopyText(std::string& out, absl::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out.push_back(c);
+    }
+  }
+}
+
+void Field(std::string& out, absl::string_view s, bool last = false) {
+  AppendCopyText(out, s);
+  out.push_back(last ? '\n' : '\t');
+}
+
+void NullableField(std::string& out, const std::string& s) {
+  if (s.empty()) out += "\\N\t"; else Field(out, s);
+}
+
+}  // namespace
+
+const char kCdrSchemaSql[] = R"sql(
+CREATE TABLE IF NOT EXISTS sippacer_cdr (
+  id              bigserial PRIMARY KEY,
+  ts              timestamptz NOT NULL,
+  caller          text NOT NULL,
+  callee          text NOT NULL,
+  carrier         text NOT NULL DEFAULT 'unknown',
+  code            integer NOT NULL,
+  reason          text NOT NULL DEFAULT '',
+  pre_ring        boolean NOT NULL,
+  network_blocked boolean NOT NULL DEFAULT false,
+  reason_header   text,
+  pdd_ms          integer,
+  setup_ms        integer NOT NULL,
+  duration_s      integer,
+  ended_by        text,
+  paced           text CHECK (paced IN ('throttle', 'quarantine')),
+  refused_by_acl  boolean NOT NULL DEFAULT false,
+  a_call_id       text NOT NULL,
+  b_call_id       text
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sippacer_cdr_call ON sippacer_cdr (a_call_id, ts);
+CREATE INDEX IF NOT EXISTS sippacer_cdr_caller_ts ON sippacer_cdr (caller, ts);
+CREATE INDEX IF NOT EXISTS sippacer_cdr_ts ON sippacer_cdr (ts);
+CREATE INDEX IF NOT EXISTS sippacer_cdr_carrier_ts ON sippacer_cdr (carrier, ts);
+)sql";
+
+std::string CdrToCopyLine(const CdrRecord& r) {
+  std::string out;
+  Field(out, absl::FormatTime("%Y-%m-%d %H:%M:%E3S+00", r.ts, absl::UTCTimeZone()));
+  Field(out, r.caller);
+  Field(out, r.callee);
+  Field(out, r.carrier.empty() ? "unknown" : r.carrier);
+  Field(out, absl::StrCat(r.code));
+  Field(out, r.reason);
+  Field(out, r.pre_ring ? "t" : "f");
+  Field(out, r.network_blocked ? "t" : "f");
+  NullableField(out, r.reason_header);
+  if (r.pdd_ms) Field(out, absl::StrCat(*r.pdd_ms)); else out += "\\N\t";
+  Field(out, absl::StrCat(r.setup_ms));
+  if (r.duration_s) Field(out, absl::StrCat(*r.duration_s)); else out += "\\N\t";
+  NullableField(out, r.ended_by);
+  NullableField(out, r.paced);
+  Field(out, r.refused_by_acl ? "t" : "f");
+  Field(out, r.a_call_id);
+  if (r.b_call_id.empty()) out += "\\N\n"; else Field(out, r.b_call_id, true);
+  return out;
+}
+
+CdrPostgres::CdrPostgres(std::string conninfo, size_t backlog_limit)
+    : conninfo_(std::move(conninfo)), limit_(backlog_limit) {}
+
+CdrPostgres::~CdrPostgres() { Disconnect(); }
+
+bool CdrPostgres::Add(CdrRecord record) {
+  if (backlog_.size() >= limit_) return false;
+  backlog_.push_back(std::move(record));
+  return true;
+}
+
+void CdrPostgres::Disconnect() {
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+absl::Status CdrPostgres::Connect() {
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {conninfo_.c_str(), "3", "sippacer", nullptr};
+  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string err = PQerrorMessage(conn_);
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    Disconnect();
+    return absl::UnavailableError(absl::StrCat("postgres: ", err));
+  }
+  const std::string setup = absl::StrCat(
+      kCdrSchemaSql,
+      "CREATE TEMP TABLE IF NOT EXISTS sippacer_cdr_in (LIKE sippacer_cdr INCLUDING DEFAULTS) "
+      "ON COMMIT DELETE ROWS;");
+  PGresult* res = PQexec(conn_, setup.c_str());
+  const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string err = ok ? "" : PQerrorMessage(conn_);
+  PQclear(res);
+  if (!ok) {
+    Disconnect();
+    return absl::UnavailableError(absl::StrCat("postgres: creating the CDR table: ", err));
+  }
+  LogLine("INFO", "cdr", "connected to PostgreSQL");
+  return absl::OkStatus();
+}
+
+absl::Status CdrPostgres::SendBatch(size_t n) {
+  auto exec = [this](const char* sql) -> absl::Status {
+    PGresult* res = PQexec(conn_, sql);
+    const ExecStatusType st = PQresultStatus(res);
+    const bool ok = st == PGRES_COMMAND_OK || st == PGRES_COPY_IN;
+    std::string err = ok ? "" : PQerrorMessage(conn_);
+    PQclear(res);
+    return ok ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("postgres: ", err));
+  };
+  if (auto s = exec("BEGIN"); !s.ok()) return s;
+  if (auto s = exec(absl::StrCat("COPY sippacer_cdr_in (", kColumns, ") FROM STDIN").c_str()); !s.ok()) return s;
+  std::string data;
+  for (size_t i = 0; i < n; ++i) data += CdrToCopyLine(backlog_[i]);
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1) {
+    return absl::UnavailableError(absl::StrCat("postgres: COPY: ", PQerrorMessage(conn_)));
+  }
+  PGresult* res = PQgetResult(conn_);
+  const bool copied = PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string err = copied ? "" : PQerrorMessage(conn_);
+  PQclear(res);
+  while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+  if (!copied) return absl::UnavailableError(absl::StrCat("postgres: COPY: ", err));
+  if (auto s = exec(absl::StrCat("INSERT INTO sippacer_cdr (", kColumns, ") SELECT ", kColumns,
+                                 " FROM sippacer_cdr_in ON CONFLICT (a_call_id, ts) DO NOTHING").c_str());
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = exec("COMMIT"); !s.ok()) return s;
+  backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(n));
+  written_ += n;
+  return absl::OkStatus();
+}
+
+absl::Status CdrPostgres::Pump(absl::Time now) {
+  if (backlog_.empty()) return absl::OkStatus();
+  if (conn_ == nullptr) {
+    if (now < next_attempt_) return absl::OkStatus();
+    if (auto s = Connect(); !s.ok()) {
+      next_attempt_ = now + backoff_;
+      backoff_ = std::min(backoff_ * 2, absl::Seconds(10));
+      return s;
+    }
+    backoff_ = absl::Milliseconds(500);
+  }
+  if (auto s = SendBatch(std::min(kBatch, backlog_.size())); !s.ok()) {
+    // Whatever state the session is in, a fresh connection starts clean;
+    // the batch is still in the backlog.
+    Disconnect();
+    next_attempt_ = now + backoff_;
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,140 @@
+#include "proxy/cdr/cdr_writer.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "proxy/cdr/cdr_file.h"
+#include "proxy/cdr/cdr_postgres.h"
+#include "proxy/log.h"
+
+namespace sippacer::proxy {
+namespace {
+
+constexpr absl::Duration kFlushEvery = absl::Milliseconds(250);
+constexpr int64_t kDropWarningEveryS = 10;
+
+}  // namespace
+
+CdrWriter::CdrWriter(CdrOptions options) : options_(std::move(options)), queue_(options_.queue_limit) {}
+
+absl::StatusOr<std::unique_ptr<CdrWriter>> CdrWriter::Start(CdrOptions options) {
+  std::unique_ptr<CdrWriter> w(new CdrWriter(std::move(options)));
+  if (!w->options_.file.empty()) {
+    w->file_ = std::make_unique<CdrFile>(w->options_.file);
+    if (auto s = w->file_->Open(); !s.ok()) return absl::UnavailableError(absl::StrCat("--cdr_file: ", s.message()));
+  }
+  if (!w->options_.postgres.empty()) {
+    w->postgres_ = std::make_unique<CdrPostgres>(w->options_.postgres, w->options_.postgres_backlog);
+  }
+  w->thread_ = std::thread([raw = w.get()] { raw->Run(); });
+  return w;
+}
+
+CdrWriter::~CdrWriter() {
+  if (thread_.joinable()) Stop(absl::Seconds(2));
+  CdrRecord* r = nullptr;
+  while (queue_.pop(r)) delete r;
+}
+
+void CdrWriter::Push(CdrRecord&& record) {
+  auto* boxed = new CdrRecord(std::move(record));
+  if (!queue_.push(boxed)) {
+    delete boxed;
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    WarnDropped();
+    return;
+  }
+  queued_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void CdrWriter::WarnDropped() {
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  const int64_t last = last_drop_warning_s_.load(std::memory_order_relaxed);
+  if (now_s - last < kDropWarningEveryS) return;
+  last_drop_warning_s_.store(now_s, std::memory_order_relaxed);
+  LogLine("WARN", "cdr", absl::StrCat("CDR queue full: ", dropped_.load(std::memory_order_relaxed),
+                                      " records dropped so far"));
+}
+
+void CdrWriter::Reopen() { reopen_.store(true, std::memory_order_relaxed); }
+
+void CdrWriter::Stop(absl::Duration drain_deadline) {
+  if (!thread_.joinable()) return;
+  stop_deadline_ms_.store(absl::ToUnixMillis(absl::Now() + drain_deadline), std::memory_order_relaxed);
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+}
+
+CdrWriter::Status CdrWriter::status() const {
+  Status s;
+  s.written = written_.load(std::memory_order_relaxed);
+  s.dropped = dropped_.load(std::memory_order_relaxed);
+  s.queued = queued_.load(std::memory_order_relaxed);
+  s.postgres_enabled = postgres_ != nullptr;
+  s.postgres_connected = pg_connected_.load(std::memory_order_relaxed);
+  s.pg_written = pg_written_.load(std::memory_order_relaxed);
+  absl::MutexLock lock(&error_mu_);
+  s.last_error = last_error_;
+  return s;
+}
+
+void CdrWriter::Run() {
+  absl::Time last_flush = absl::Now();
+  std::string last_logged_error;
+  for (;;) {
+    const bool stopping = stop_.load(std::memory_order_acquire);
+    CdrRecord* r = nullptr;
+    size_t taken = 0;
+    while (taken < 5000 && queue_.pop(r)) {
+      std::unique_ptr<CdrRecord> rec(r);
+      ++taken;
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      if (file_) file_->Append(CdrToJson(*rec));
+      if (postgres_ && !postgres_->Add(std::move(*rec))) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        WarnDropped();
+      }
+      if (!postgres_ || file_) written_.fetch_add(1, std::memory_order_relaxed);
+    }
+    const absl::Time now = absl::Now();
+    std::string error;
+    if (file_ && reopen_.exchange(false, std::memory_order_relaxed)) {
+      if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());
+      if (auto s = file_->Open(); !s.ok()) error = std::string(s.message());
+      else LogLine("INFO", "cdr", absl::StrCat("reopened ", options_.file));
+    }
+    if (file_ && (now - last_flush >= kFlushEvery || stopping)) {
+      if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());
+      last_flush = now;
+    }
+    if (postgres_) {
+      if (auto s = postgres_->Pump(now); !s.ok()) error = std::string(s.message());
+      pg_connected_.store(postgres_->connected(), std::memory_order_relaxed);
+      pg_written_.store(postgres_->written(), std::memory_order_relaxed);
+      if (!file_) written_.store(postgres_->written(), std::memory_order_relaxed);
+      queued_.store(queue_.read_available() + postgres_->backlog(), std::memory_order_relaxed);
+    }
+    if (!error.empty()) {
+      if (error != last_logged_error) LogLine("WARN", "cdr", error);
+      last_logged_error = error;
+      absl::MutexLock lock(&error_mu_);
+      last_error_ = error;
+    } else if (!last_logged_error.empty() && (!postgres_ || postgres_->connected())) {
+      last_logged_error.clear();
+    }
+    if (stopping && queue_.read_available() == 0) {
+      const bool pg_done = !postgres_ || postgres_->backlog() == 0;
+      if (pg_done || absl::ToUnixMillis(now) >= stop_deadline_ms_.load(std::memory_order_relaxed)) {
+        if (postgres_ && postgres_->backlog() > 0) {
+          LogLine("WARN", "cdr", absl::StrCat("stopping with ", postgres_->backlog(), " CDRs not in PostgreSQL"));
+        }
+        if (file_) (void)file_->Flush();
+        return;
+      }
+    }
+    if (taken == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace sippacer::proxy

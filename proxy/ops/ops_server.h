@@ -1,0 +1,58 @@
+#pragma once
+// OpsServer: the stats socket (SPEC §6) and the Prometheus endpoint, served
+// by the ops thread's io_context.
+//
+// Read commands are answered on the ops thread from lock-free reads of the
+// Store and Pacer. Commands that change pacing (set policy, quarantine,
+// release) run on the SIP thread through SipThreadQueue; their answer comes
+// back to the ops thread. A client cannot stall anything: lines are bounded,
+// output per client is bounded, idle clients are closed.
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "metrics/store.h"
+#include "pacing/pacer.h"
+#include "proxy/relay_counters.h"
+#include "proxy/sip_thread_queue.h"
+
+namespace sippacer::proxy {
+
+class CdrWriter;
+
+struct OpsOptions {
+  std::string stats_socket;
+  std::string metrics_listen;  // "" = off
+  std::string default_country_code = "1";
+};
+
+struct OpsContext {
+  const metrics::Store* store = nullptr;
+  pacing::Pacer* pacer = nullptr;  // reads only from the ops thread; writes via sip_queue
+  const RelayCounters* relay = nullptr;
+  SipThreadQueue* sip_queue = nullptr;
+  const CdrWriter* cdr = nullptr;  // may be null
+  absl::Time started;
+};
+
+class OpsServer {
+ public:
+  OpsServer(boost::asio::io_context& io, OpsOptions options, OpsContext context);
+  ~OpsServer();
+  OpsServer(const OpsServer&) = delete;
+  OpsServer& operator=(const OpsServer&) = delete;
+
+  absl::Status Start();  // binds the socket and the Prometheus listener
+  pacing::EventSink* event_sink();  // called on the SIP thread
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sippacer::proxy

@@ -1,0 +1,113 @@
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "metrics/e164.h"
+#include "proxy/cdr/cdr_writer.h"
+#include "proxy/ops/metrics_http.h"
+
+namespace sippacer::proxy {
+namespace {
+
+// Per-number series only for the worst few: bounded cardinality.
+constexpr size_t kTopNumbers = 20;
+
+std::string Label(absl::string_view v) {
+  return absl::StrReplaceAll(v, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
+}
+
+void Head(std::string& out, absl::string_view name, absl::string_view type, absl::string_view help) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+void CodeSeries(std::string& out, absl::string_view name, absl::string_view labels, const metrics::CodeCounts& c) {
+  for (int i = 0; i < metrics::kOutcomeCount; ++i) {
+    absl::StrAppend(&out, name, "{", labels, labels.empty() ? "" : ",", "code=\"",
+                    metrics::OutcomeKey(static_cast<metrics::Outcome>(i)), "\"} ", c.by_outcome[i], "\n");
+  }
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const OpsView& v, absl::Time now) {
+  using pacing::NumberState;
+  std::string out;
+  const metrics::CodeCounts totals = v.store->Totals();
+  Head(out, "sippacer_responses_total", "counter", "Final responses from the trunk by code (other codes by class).");
+  CodeSeries(out, "sippacer_responses_total", "", totals);
+  Head(out, "sippacer_pre_ring_603_total", "counter", "603 responses with no 180/183 before them.");
+  absl::StrAppend(&out, "sippacer_pre_ring_603_total ", totals.pre_ring_603, "\n");
+  Head(out, "sippacer_network_blocked_total", "counter", "603 Network Blocked (603+, ATIS-1000099) responses.");
+  absl::StrAppend(&out, "sippacer_network_blocked_total ", totals.network_blocked, "\n");
+  Head(out, "sippacer_carrier_responses_total", "counter", "Final responses by terminating carrier and code.");
+  for (const metrics::GroupSnapshot& g : v.store->Carriers()) {
+    CodeSeries(out, "sippacer_carrier_responses_total", absl::StrCat("carrier=\"", Label(g.key), "\""), g.counts);
+  }
+  Head(out, "sippacer_carrier_attempts_total", "counter", "INVITEs forwarded by terminating carrier.");
+  for (const metrics::GroupSnapshot& g : v.store->Carriers()) {
+    absl::StrAppend(&out, "sippacer_carrier_attempts_total{carrier=\"", Label(g.key), "\"} ", g.counts.attempts, "\n");
+  }
+  Head(out, "sippacer_invites_total", "counter", "New INVITEs received from dialers.");
+  absl::StrAppend(&out, "sippacer_invites_total ", v.relay->invites_total.Get(), "\n");
+  Head(out, "sippacer_invites_forwarded_total", "counter", "INVITEs forwarded to the trunk (attempts).");
+  absl::StrAppend(&out, "sippacer_invites_forwarded_total ", v.relay->invites_forwarded.Get(), "\n");
+  Head(out, "sippacer_invites_refused_acl_total", "counter", "INVITEs refused by --allow.");
+  absl::StrAppend(&out, "sippacer_invites_refused_acl_total ", v.relay->invites_refused_acl.Get(), "\n");
+  Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");
+  absl::StrAppend(&out, "sippacer_invites_paced_total ", v.pacer->paced_total(), "\n");
+  Head(out, "sippacer_numbers", "gauge", "Tracked caller-ID numbers by pacing state.");
+  for (NumberState s : {NumberState::kHealthy, NumberState::kThrottled, NumberState::kQuarantined, NumberState::kProbation}) {
+    absl::StrAppend(&out, "sippacer_numbers{state=\"", pacing::StateName(s), "\"} ", v.pacer->numbers_in_state(s), "\n");
+  }
+  Head(out, "sippacer_numbers_evicted_total", "counter", "Idle healthy numbers evicted at --max_numbers.");
+  absl::StrAppend(&out, "sippacer_numbers_evicted_total ", v.store->evictions(), "\n");
+  Head(out, "sippacer_calls_active", "gauge", "Calls in progress through the relay.");
+  absl::StrAppend(&out, "sippacer_calls_active ", v.relay->calls_active.Get(), "\n");
+  Head(out, "sippacer_uptime_seconds", "gauge", "Seconds since start.");
+  absl::StrAppend(&out, "sippacer_uptime_seconds ", absl::ToInt64Seconds(now - v.started), "\n");
+
+  const metrics::Store::PddHistogram pdd = v.store->Pdd();
+  Head(out, "sippacer_post_dial_delay_seconds", "histogram", "INVITE to first 180/183.");
+  for (size_t i = 0; i < pdd.bounds_s.size(); ++i) {
+    absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"", pdd.bounds_s[i], "\"} ", pdd.cumulative[i], "\n");
+  }
+  absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"+Inf\"} ", pdd.count, "\n",
+                  "sippacer_post_dial_delay_seconds_sum ", pdd.sum_s, "\n",
+                  "sippacer_post_dial_delay_seconds_count ", pdd.count, "\n");
+
+  // The worst numbers by 603 over the history window.
+  std::vector<metrics::NumberSnapshot> worst;
+  v.store->ForEachNumber(now, [&](const metrics::NumberSnapshot& s) {
+    if (s.window.of(metrics::Outcome::k603) > 0) worst.push_back(s);
+  });
+  std::sort(worst.begin(), worst.end(), [](const auto& a, const auto& b) {
+    const uint32_t x = a.window.of(metrics::Outcome::k603), y = b.window.of(metrics::Outcome::k603);
+    return x != y ? x > y : a.number < b.number;
+  });
+  if (worst.size() > kTopNumbers) worst.resize(kTopNumbers);
+  Head(out, "sippacer_number_603_ratio", "gauge", "603 share of attempts over the history window, top numbers by 603.");
+  for (const auto& s : worst) {
+    absl::StrAppend(&out, "sippacer_number_603_ratio{number=\"", metrics::FormatE164(s.number), "\"} ",
+                    s.window.attempts ? static_cast<double>(s.window.of(metrics::Outcome::k603)) / s.window.attempts : 0, "\n");
+  }
+  if (v.cdr != nullptr) {
+    const CdrWriter::Status c = v.cdr->status();
+    Head(out, "sippacer_cdr_written_total", "counter", "CDRs written (file, or PostgreSQL when only it is on).");
+    absl::StrAppend(&out, "sippacer_cdr_written_total ", c.written, "\n");
+    Head(out, "sippacer_cdr_dropped_total", "counter", "CDRs dropped because a queue bound was hit.");
+    absl::StrAppend(&out, "sippacer_cdr_dropped_total ", c.dropped, "\n");
+    Head(out, "sippacer_cdr_queued", "gauge", "CDRs waiting to be written.");
+    absl::StrAppend(&out, "sippacer_cdr_queued ", c.queued, "\n");
+    if (c.postgres_enabled) {
+      Head(out, "sippacer_cdr_postgres_up", "gauge", "1 when the PostgreSQL CDR connection is up.");
+      absl::StrAppend(&out, "sippacer_cdr_postgres_up ", c.postgres_connected ? 1 : 0, "\n");
+      Head(out, "sippacer_cdr_postgres_written_total", "counter", "CDRs committed to PostgreSQL.");
+      absl::StrAppend(&out, "sippacer_cdr_postgres_written_total ", c.pg_written, "\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace sippacer::proxy

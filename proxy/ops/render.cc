@@ -1,0 +1,253 @@
+#include "proxy/ops/render.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "metrics/e164.h"
+#include "pacing/rule_match.h"
+#include "proxy/cdr/cdr_writer.h"
+
+namespace sippacer::proxy {
+namespace {
+
+using metrics::JsonWriter;
+
+void WriteRates(JsonWriter& w, const metrics::CodeCounts& c) {
+  w.Key("rates").BeginObject();
+  for (int i = 0; i < metrics::kOutcomeCount; ++i) {
+    if (c.by_outcome[i] == 0) continue;
+    w.Key(metrics::OutcomeKey(static_cast<metrics::Outcome>(i)))
+        .Double(c.attempts ? static_cast<double>(c.by_outcome[i]) / c.attempts : 0);
+  }
+  w.EndObject();
+}
+
+void WriteNumberBody(JsonWriter& w, const metrics::NumberSnapshot& s, const pacing::NumberPacing& p) {
+  w.Key("number").String(metrics::FormatE164(s.number));
+  w.Key("state").String(pacing::StateName(p.state));
+  w.Key("reason").String(p.reason);
+  if (p.until != absl::InfiniteFuture() && p.state == pacing::NumberState::kQuarantined) {
+    w.Key("until").String(IsoTime(p.until));
+  }
+  w.Key("window_s").Int(absl::ToInt64Seconds(s.window_length));
+  w.Key("attempts").Uint(s.window.attempts);
+  WriteCodes(w, "codes", s.window);
+  WriteRates(w, s.window);
+  w.Key("pre_ring_603").Uint(s.window.pre_ring_603);
+  w.Key("network_blocked").Uint(s.window.network_blocked);
+  w.Key("paced").Uint(s.window.paced);
+  w.Key("paced_total").Uint(p.paced);
+  w.Key("calls_per_minute").Double(s.calls_per_minute);
+  w.Key("pdd_ms_avg").Double(s.pdd_ms_avg);
+  w.Key("last_seen").String(IsoTime(s.last_seen));
+  if (!s.last_reason_header.empty()) w.Key("last_reason_header").String(s.last_reason_header);
+}
+
+}  // namespace
+
+std::string IsoTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+std::string ErrorJson(absl::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Key("error").String(message).EndObject();
+  return w.Take();
+}
+
+void WriteCodes(JsonWriter& w, absl::string_view key, const metrics::CodeCounts& c) {
+  w.Key(key).BeginObject();
+  for (int i = 0; i < metrics::kOutcomeCount; ++i) {
+    if (c.by_outcome[i] == 0) continue;
+    w.Key(metrics::OutcomeKey(static_cast<metrics::Outcome>(i))).Uint(c.by_outcome[i]);
+  }
+  w.EndObject();
+}
+
+std::string RenderHelp() {
+  JsonWriter w;
+  w.BeginObject().Key("commands").BeginArray();
+  for (const char* c : {"help", "show info", "show codes", "show number NUM",
+                        "show numbers [state=S] [sort=CODE|attempts] [limit=N]", "show carriers",
+                        "show countries", "show hours", "show policy", "set policy KEY=VALUE ...",
+                        "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
+    w.String(c);
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string RenderInfo(const OpsView& v, absl::Time now) {
+  using pacing::NumberState;
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("version").String(SIPPACER_VERSION);
+  w.Key("uptime_s").Int(absl::ToInt64Seconds(now - v.started));
+  w.Key("calls_active").Uint(v.relay->calls_active.Get());
+  w.Key("invites_total").Uint(v.relay->invites_total.Get());
+  w.Key("invites_forwarded").Uint(v.relay->invites_forwarded.Get());
+  w.Key("invites_refused_acl").Uint(v.relay->invites_refused_acl.Get());
+  w.Key("paced_total").Uint(v.pacer->paced_total());
+  w.Key("numbers_tracked").Uint(v.store->numbers_tracked());
+  w.Key("numbers_throttled").Uint(v.pacer->numbers_in_state(NumberState::kThrottled));
+  w.Key("numbers_quarantined").Uint(v.pacer->numbers_in_state(NumberState::kQuarantined));
+  w.Key("numbers_probation").Uint(v.pacer->numbers_in_state(NumberState::kProbation));
+  w.Key("numbers_evicted").Uint(v.store->evictions());
+  w.Key("dry_run").Bool(v.pacer->policy().dry_run);
+  if (v.cdr != nullptr) {
+    const CdrWriter::Status s = v.cdr->status();
+    w.Key("cdr").BeginObject();
+    w.Key("written").Uint(s.written).Key("dropped").Uint(s.dropped).Key("queued").Uint(s.queued);
+    if (s.postgres_enabled) {
+      w.Key("postgres_connected").Bool(s.postgres_connected).Key("postgres_written").Uint(s.pg_written);
+    }
+    if (!s.last_error.empty()) w.Key("last_error").String(s.last_error);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RenderCodes(const OpsView& v, absl::Time now) {
+  const metrics::CodeCounts pool = v.store->Pool(now);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("window_s").Int(absl::ToInt64Seconds(v.store->options().history));
+  w.Key("attempts").Uint(pool.attempts);
+  WriteCodes(w, "codes", pool);
+  const metrics::CodeCounts totals = v.store->Totals();
+  w.Key("since_start").BeginObject().Key("attempts").Uint(totals.attempts);
+  WriteCodes(w, "codes", totals);
+  w.Key("pre_ring_603").Uint(totals.pre_ring_603).Key("network_blocked").Uint(totals.network_blocked);
+  w.EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now) {
+  auto snap = v.store->Snapshot(number, now);
+  if (!snap) return ErrorJson(absl::StrCat(metrics::FormatE164(number), " is not tracked"));
+  JsonWriter w;
+  w.BeginObject();
+  WriteNumberBody(w, *snap, v.pacer->State(number));
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args, absl::Time now) {
+  std::string state_filter, sort = "attempts";
+  size_t limit = 100;
+  for (const std::string& a : args) {
+    if (absl::StartsWith(a, "state=")) {
+      state_filter = a.substr(6);
+      if (state_filter != "healthy" && state_filter != "throttled" && state_filter != "quarantined" &&
+          state_filter != "probation") {
+        return ErrorJson("state is one of healthy, throttled, quarantined, probation");
+      }
+    } else if (absl::StartsWith(a, "sort=")) {
+      sort = a.substr(5);
+    } else if (absl::StartsWith(a, "limit=")) {
+      if (!absl::SimpleAtoi(a.substr(6), &limit) || limit == 0 || limit > 100000) {
+        return ErrorJson("limit must be 1..100000");
+      }
+    } else {
+      return ErrorJson(absl::StrCat("unknown argument '", a, "' (state=, sort=, limit=)"));
+    }
+  }
+  int sort_outcome = -1;
+  if (sort != "attempts") {
+    for (int i = 0; i < metrics::kOutcomeCount; ++i) {
+      if (metrics::OutcomeKey(static_cast<metrics::Outcome>(i)) == sort) sort_outcome = i;
+    }
+    if (sort_outcome < 0) return ErrorJson(absl::StrCat("cannot sort by '", sort, "' (attempts or a code like 603)"));
+  }
+  struct Row {
+    metrics::NumberSnapshot snap;
+    pacing::NumberPacing pacing;
+    uint32_t key;
+  };
+  std::vector<Row> rows;
+  v.store->ForEachNumber(now, [&](const metrics::NumberSnapshot& s) {
+    pacing::NumberPacing p = v.pacer->State(s.number);
+    if (!state_filter.empty() && pacing::StateName(p.state) != state_filter) return;
+    const uint32_t key = sort_outcome < 0 ? s.window.attempts : s.window.by_outcome[sort_outcome];
+    rows.push_back({s, std::move(p), key});
+  });
+  // Deterministic: the sort key descending, then the number ascending.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.key != b.key ? a.key > b.key : a.snap.number < b.snap.number;
+  });
+  if (rows.size() > limit) rows.resize(limit);
+  JsonWriter w;
+  w.BeginObject().Key("numbers").BeginArray();
+  for (const Row& r : rows) {
+    w.BeginObject();
+    WriteNumberBody(w, r.snap, r.pacing);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string RenderGroups(absl::string_view field, absl::string_view key_name,
+                         const std::vector<metrics::GroupSnapshot>& groups) {
+  JsonWriter w;
+  w.BeginObject().Key(field).BeginArray();
+  for (const metrics::GroupSnapshot& g : groups) {
+    w.BeginObject();
+    int64_t hour = 0;
+    if (key_name == "hour" && absl::SimpleAtoi(g.key, &hour)) w.Key("hour").Int(hour);
+    else w.Key(key_name).String(g.key);
+    w.Key("attempts").Uint(g.counts.attempts);
+    WriteCodes(w, "codes", g.counts);
+    w.Key("pre_ring_603").Uint(g.counts.pre_ring_603);
+    w.Key("network_blocked").Uint(g.counts.network_blocked);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string RenderPolicy(const pacing::Policy& p) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("rules").String(pacing::RulesToString(p.rules));
+  w.Key("min_attempts").Int(p.min_attempts);
+  w.Key("number_cpm").Double(p.number_cpm);
+  w.Key("throttled_cpm").Double(p.throttled_cpm);
+  w.Key("quarantine_for").String(p.quarantine_for == absl::ZeroDuration() ? "0" : absl::FormatDuration(p.quarantine_for));
+  w.Key("reject_code").Int(p.reject_code);
+  w.Key("dry_run").Bool(p.dry_run);
+  w.Key("confidence").Double(p.confidence);
+  w.Key("hour_guard").Bool(p.hour_guard);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("number").String(metrics::FormatE164(number));
+  w.Key("state").String(pacing::StateName(p.state));
+  w.Key("reason").String(p.reason);
+  if (p.until != absl::InfiniteFuture()) w.Key("until").String(IsoTime(p.until));
+  w.EndObject();
+  return w.Take();
+}
+
+std::string RenderEvent(const pacing::StateChange& c) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("event").String("state");
+  w.Key("number").String(metrics::FormatE164(c.number));
+  w.Key("from").String(pacing::StateName(c.from));
+  w.Key("to").String(pacing::StateName(c.to));
+  w.Key("at").String(IsoTime(c.at));
+  w.Key("reason").String(c.reason);
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace sippacer::proxy

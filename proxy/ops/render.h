@@ -1,0 +1,46 @@
+#pragma once
+// The stats protocol's answers (SPEC §6) as JSON lines, rendered from the
+// live Store, Pacer and relay counters. Pure functions of what they are
+// given: no sockets, so each answer's shape is unit-tested.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "metrics/json_writer.h"
+#include "metrics/store.h"
+#include "pacing/pacer.h"
+#include "proxy/relay_counters.h"
+
+namespace sippacer::proxy {
+
+class CdrWriter;
+
+struct OpsView {
+  const metrics::Store* store = nullptr;
+  const pacing::Pacer* pacer = nullptr;
+  const RelayCounters* relay = nullptr;
+  const CdrWriter* cdr = nullptr;  // may be null
+  absl::Time started;
+  std::string default_country_code = "1";
+};
+
+std::string ErrorJson(absl::string_view message);
+std::string RenderHelp();
+std::string RenderInfo(const OpsView& v, absl::Time now);
+std::string RenderCodes(const OpsView& v, absl::Time now);
+std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now);
+// args: "state=S", "sort=CODE|attempts", "limit=N"
+std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args, absl::Time now);
+std::string RenderGroups(absl::string_view field, absl::string_view key_name,
+                         const std::vector<metrics::GroupSnapshot>& groups);
+std::string RenderPolicy(const pacing::Policy& p);
+std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p);
+std::string RenderEvent(const pacing::StateChange& change);
+
+// Appends {"603":30,"200":70} (non-zero codes only) under `key`.
+void WriteCodes(metrics::JsonWriter& w, absl::string_view key, const metrics::CodeCounts& c);
+std::string IsoTime(absl::Time t);
+
+}  // namespace sippacer::proxy
