@@ -1,0 +1,129 @@
+#include "proxy/ctl/table.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace sippacer::proxy {
+namespace {
+
+using Row = std::vector<std::string>;
+
+std::string Percent(const JsonValue* rates, absl::string_view code) {
+  const JsonValue* r = rates ? rates->Get(code) : nullptr;
+  return r ? absl::StrFormat("%.1f%%", r->number * 100) : "-";
+}
+
+std::string Colored(const std::string& state, const TableStyle& style) {
+  if (!style.color) return state;
+  const char* c = state == "throttled" ? "\033[33m" : state == "quarantined" ? "\033[31;1m"
+                : state == "probation" ? "\033[36m" : "";
+  return *c ? absl::StrCat(c, state, "\033[0m") : state;
+}
+
+// Column widths ignore colour escapes.
+size_t VisibleWidth(const std::string& s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\033') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::string Format(const std::vector<Row>& rows) {
+  std::vector<size_t> width;
+  for (const Row& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], VisibleWidth(r[i]));
+  }
+  std::string out;
+  for (const Row& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      const bool last = i + 1 == r.size();
+      absl::StrAppend(&line, r[i], last ? "" : std::string(width[i] - VisibleWidth(r[i]) + 2, ' '));
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+std::string GroupTable(const JsonValue& items, absl::string_view key) {
+  std::set<std::string> codes;
+  for (const JsonValue& g : items.items) {
+    if (const JsonValue* c = g.Get("codes")) for (const auto& [k, v] : c->fields) codes.insert(k);
+  }
+  std::vector<Row> rows;
+  Row head = {std::string(key), "ATTEMPTS"};
+  for (const std::string& c : codes) head.push_back(c);
+  rows.push_back(head);
+  for (const JsonValue& g : items.items) {
+    const JsonValue* k = g.Get(key);
+    const JsonValue* a = g.Get("attempts");
+    Row r = {k ? k->ToText() : "?", a ? a->ToText() : "0"};
+    const JsonValue* c = g.Get("codes");
+    for (const std::string& code : codes) {
+      const JsonValue* n = c ? c->Get(code) : nullptr;
+      r.push_back(n ? n->ToText() : "0");
+    }
+    rows.push_back(r);
+  }
+  return Format(rows);
+}
+
+}  // namespace
+
+std::string RenderNumbersTable(const JsonValue& numbers, const TableStyle& style) {
+  std::vector<Row> rows = {{"NUMBER", "STATE", "ATTEMPTS", "603%", "480%", "200%", "PRE-RING 603", "603+",
+                            "PACED", "CPM", "REASON"}};
+  for (const JsonValue& n : numbers.items) {
+    auto text = [&n](absl::string_view k) {
+      const JsonValue* v = n.Get(k);
+      return v ? v->ToText() : "";
+    };
+    const JsonValue* rates = n.Get("rates");
+    rows.push_back({text("number"), Colored(text("state"), style), text("attempts"), Percent(rates, "603"),
+                    Percent(rates, "480"), Percent(rates, "200"), text("pre_ring_603"), text("network_blocked"),
+                    text("paced"), text("calls_per_minute"), text("reason")});
+  }
+  return Format(rows);
+}
+
+std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
+  if (const JsonValue* n = answer.Get("numbers"); n && n->type == JsonValue::Type::kArray) {
+    return n->items.empty() ? "no numbers\n" : RenderNumbersTable(*n, style);
+  }
+  if (const JsonValue* c = answer.Get("carriers")) return GroupTable(*c, "carrier");
+  if (const JsonValue* c = answer.Get("countries")) return GroupTable(*c, "country_code");
+  if (const JsonValue* h = answer.Get("hours")) return GroupTable(*h, "hour");
+  if (const JsonValue* c = answer.Get("commands")) {
+    std::string out;
+    for (const JsonValue& cmd : c->items) absl::StrAppend(&out, "  ", cmd.text, "\n");
+    return out;
+  }
+  std::vector<Row> rows;
+  for (const auto& [key, value] : answer.fields) {
+    if (key == "rates" || (key == "codes" && value.type == JsonValue::Type::kObject)) {
+      std::string line;
+      for (const auto& [code, v] : value.fields) {
+        absl::StrAppend(&line, line.empty() ? "" : "  ", code, ": ",
+                        key == "rates" ? absl::StrFormat("%.1f%%", v.number * 100) : v.ToText());
+      }
+      rows.push_back({key, line.empty() ? "-" : line});
+    } else if (key == "state") {
+      rows.push_back({key, Colored(value.ToText(), style)});
+    } else {
+      rows.push_back({key, value.ToText()});
+    }
+  }
+  return Format(rows);
+}
+
+}  // namespace sippacer::proxy
