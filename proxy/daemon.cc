@@ -199,6 +199,7 @@ int RunDaemon(const Config& config) {
   b2bua.reset();
   if (cdr) cdr->Stop(absl::Seconds(10));
   pacer.reset();
+  sip_queue.Detach();
   su_root_destroy(root);
   su_deinit();
   LogLine("INFO", "daemon", "stopped");

@@ -46,6 +46,7 @@ class B2bua {
   int OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip);
   int OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, const sip_t* sip);
   int OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip);
+  int OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
 
  private:
   int HandleInvite(nta_incoming_t* irq, const sip_t* sip);

@@ -44,6 +44,9 @@ struct Call {
   nta_leg_t* b_leg = nullptr;
   nta_outgoing_t* b_invite = nullptr;  // until the call ends
   std::list<RelayedRequest> relayed;   // in-dialog transactions in flight
+  // A re-INVITE answered 2xx whose ACK we still have to pass on, per side.
+  nta_incoming_t* reinvite_from_dialer = nullptr;
+  nta_incoming_t* reinvite_from_trunk = nullptr;
 
   CallerId caller;
   CallerId callee;

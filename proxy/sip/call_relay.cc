@@ -173,7 +173,8 @@ int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip
     return 0;
   }
   if (sip->sip_request->rq_method == sip_method_ack) {
-    ForwardAck(call, true, sip);
+    // Only a 2xx ACK is end to end; NTA absorbs the ACK of our error responses.
+    if (call->answered) ForwardAck(call, true, sip);
     if (call->a_invite == irq) call->a_invite = nullptr;
     nta_incoming_destroy(irq);
   }
@@ -257,7 +258,18 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
                         SIPTAG_REASON(sip ? sip->sip_reason : nullptr),
                         SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                         SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
-    nta_incoming_destroy(rr->irq);
+    if (reinvite_ok) {
+      // Keep the server transaction: its ACK arrives there and must be passed on.
+      nta_incoming_t*& slot = rr->from_dialer ? call->reinvite_from_dialer : call->reinvite_from_trunk;
+      if (slot) nta_incoming_destroy(slot);
+      slot = rr->irq;
+      nta_incoming_bind(rr->irq, [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
+        auto* c = reinterpret_cast<Call*>(m);
+        return c->owner->OnReinviteAck(c, i, s);
+      }, reinterpret_cast<nta_incoming_magic_t*>(call));
+    } else {
+      nta_incoming_destroy(rr->irq);
+    }
   }
   nta_outgoing_destroy(rr->orq);
   const sip_method_t method = rr->method;
@@ -272,8 +284,18 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
   return 0;
 }
 
+int B2bua::OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr || sip->sip_request->rq_method != sip_method_ack) return 0;
+  const bool from_dialer = irq == call->reinvite_from_dialer;
+  ForwardAck(call, from_dialer, sip);
+  (from_dialer ? call->reinvite_from_dialer : call->reinvite_from_trunk) = nullptr;
+  nta_incoming_destroy(irq);
+  return 0;
+}
+
 void B2bua::EndCall(Call* call, absl::string_view ended_by) {
   if (call->ended) return;
+  if (std::getenv("SIPPACER_TRACE_CALLS")) LogLine("INFO", "relay", absl::StrCat("call ", call->a_call_id, " ended ", ended_by));
   call->ended = true;
   counters_.calls_active.Sub();
   if (cdr_ != nullptr) {
@@ -316,6 +338,8 @@ void B2bua::Reap() {
       if (rr.irq) nta_incoming_treply(rr.irq, SIP_481_NO_TRANSACTION, TAG_END()), nta_incoming_destroy(rr.irq);
     }
     call->relayed.clear();
+    if (call->reinvite_from_dialer) nta_incoming_destroy(call->reinvite_from_dialer);
+    if (call->reinvite_from_trunk) nta_incoming_destroy(call->reinvite_from_trunk);
     if (call->b_invite) nta_outgoing_destroy(call->b_invite);
     if (call->a_invite) nta_incoming_destroy(call->a_invite);
     if (call->a_leg) nta_leg_destroy(call->a_leg);

@@ -15,8 +15,13 @@ EventfdSipThreadQueue::EventfdSipThreadQueue() {
 EventfdSipThreadQueue::~EventfdSipThreadQueue() {
   Task* t = nullptr;
   while (ring_.pop(t)) delete t;
-  if (root_ != nullptr) su_root_unregister(root_, wait_, OnWakeup, this);
+  Detach();
   if (eventfd_ >= 0) ::close(eventfd_);
+}
+
+void EventfdSipThreadQueue::Detach() {
+  if (root_ != nullptr) su_root_unregister(root_, wait_, OnWakeup, this);
+  root_ = nullptr;
 }
 
 absl::Status EventfdSipThreadQueue::Attach(su_root_t* root) {
