@@ -308,3 +308,44 @@ def wait_for(pred, timeout=10, interval=0.1, what="condition"):
             return last
         time.sleep(interval)
     fail(f"timed out waiting for {what} (last: {last!r})")
+
+
+def sipp_messages(directory, prefix=""):
+    """Every message SIPp logged (-trace_msg) in `directory` whose log file
+    starts with `prefix`: a list of (direction, text), direction "sent" or
+    "received", text with CRLF folded to LF."""
+    out = []
+    for f in sorted(os.listdir(directory)):
+        if not (f.startswith(prefix) and f.endswith("_messages.log")):
+            continue
+        with open(os.path.join(directory, f), errors="replace") as fh:
+            blocks = fh.read().split("----------------------------------------------- ")
+        for b in blocks:
+            lines = b.split("\n", 2)
+            if len(lines) < 3:
+                continue
+            head = lines[1]
+            direction = "sent" if "message sent" in head else "received" if "message received" in head else None
+            if direction:
+                out.append((direction, lines[2].replace("\r", "").strip("\n") + "\n"))
+    return out
+
+
+def header(msg, name):
+    """First value of header `name` in a SIP message text, or None."""
+    for line in msg.split("\n")[1:]:
+        if not line.strip():
+            break
+        if line.lower().startswith(name.lower() + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def first_line(msg):
+    return msg.split("\n", 1)[0].strip()
+
+
+def wait_idle(daemon, timeout=15):
+    """Waits until no call is active in the daemon."""
+    return wait_for(lambda: daemon.request("show info")["calls_active"] == 0,
+                    timeout=timeout, what="calls_active to return to 0")

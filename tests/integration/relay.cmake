@@ -1,0 +1,6 @@
+sippacer_integration_test(relay_outcomes test_relay_outcomes.py)
+sippacer_integration_test(relay_dialogs test_relay_dialogs.py)
+sippacer_integration_test(relay_acl test_relay_acl.py)
+sippacer_integration_test(relay_tcp test_relay_tcp.py)
+sippacer_integration_test(relay_load test_relay_load.py SERIAL TIMEOUT 240)
+sippacer_integration_test(flags test_flags.py)
