@@ -198,6 +198,9 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   if (f.reject_code < 400 || f.reject_code > 699) return FlagError("reject_code", "must be a SIP final failure code 400..699");
   c.policy.reject_code = static_cast<int>(f.reject_code);
   c.policy.dry_run = f.dry_run;
+  if (!(f.confidence >= 0) || f.confidence >= 1) return FlagError("confidence", "must be 0 (off) or a level below 1, e.g. 0.9");
+  c.policy.confidence = f.confidence;
+  c.policy.hour_guard = f.hour_guard;
   if (f.stats_socket.empty()) return FlagError("stats_socket", "must name a socket path");
   if (f.stats_socket.size() >= 108) return FlagError("stats_socket", "path is longer than a Unix socket allows (107)");
   if (auto s = CheckWritableDir(f.stats_socket); !s.ok()) return FlagError("stats_socket", s.message());

@@ -40,6 +40,8 @@ struct FlagValues {
   std::string quarantine_for;
   int64_t reject_code = 503;
   bool dry_run = false;
+  double confidence = 0.90;
+  bool hour_guard = true;
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
   int64_t max_numbers = 1'000'000;
 };

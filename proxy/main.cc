@@ -31,6 +31,9 @@ ABSL_FLAG(std::string, number_cpm, "0", "velocity cap for every number, calls pe
 ABSL_FLAG(std::string, throttled_cpm, "2", "velocity of a throttled number, calls per minute");
 ABSL_FLAG(std::string, quarantine_for, "4h", "how long a quarantine lasts before probation; 0 = until released");
 ABSL_FLAG(std::string, reject_code, "503", "response to an INVITE refused by pacing");
+ABSL_FLAG(std::string, confidence, "0.90",
+          "a rule fires only when the Wilson lower bound of the rate at this confidence passes it (0 = off)");
+ABSL_FLAG(bool, hour_guard, true, "spare a number whose rate only follows the whole pool's at this hour");
 ABSL_FLAG(bool, dry_run, false, "decide, count and report, but forward every call");
 ABSL_FLAG(std::string, stats_socket, "/tmp/sippacer.sock", "Unix stream socket for the stats protocol");
 ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus text at /metrics (empty = off)");
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   f.rules = absl::GetFlag(FLAGS_rules);
   f.quarantine_for = absl::GetFlag(FLAGS_quarantine_for);
   f.dry_run = absl::GetFlag(FLAGS_dry_run);
+  f.hour_guard = absl::GetFlag(FLAGS_hour_guard);
   f.stats_socket = absl::GetFlag(FLAGS_stats_socket);
   f.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   f.cdr_file = absl::GetFlag(FLAGS_cdr_file);
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
   if (auto s = ParseNumberFlag("min_attempts", absl::GetFlag(FLAGS_min_attempts), &f.min_attempts); !s.ok()) return Fail(s.message());
   if (auto s = ParseNumberFlag("number_cpm", absl::GetFlag(FLAGS_number_cpm), &f.number_cpm); !s.ok()) return Fail(s.message());
   if (auto s = ParseNumberFlag("throttled_cpm", absl::GetFlag(FLAGS_throttled_cpm), &f.throttled_cpm); !s.ok()) return Fail(s.message());
+  if (auto s = ParseNumberFlag("confidence", absl::GetFlag(FLAGS_confidence), &f.confidence); !s.ok()) return Fail(s.message());
   if (auto s = ParseNumberFlag("reject_code", absl::GetFlag(FLAGS_reject_code), &f.reject_code); !s.ok()) return Fail(s.message());
   if (auto s = ParseNumberFlag("max_numbers", absl::GetFlag(FLAGS_max_numbers), &f.max_numbers); !s.ok()) return Fail(s.message());
 

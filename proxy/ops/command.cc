@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "metrics/e164.h"
 
@@ -58,9 +59,11 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     if (what == "policy") return answer(RenderPolicy(v.pacer->policy()));
     if (what == "numbers") return answer(RenderNumbers(v, {w.begin() + 2, w.end()}, now));
     if (what == "number") {
-      if (w.size() != 3) return answer(ErrorJson("usage: show number NUM"));
-      auto n = number_arg(w[2]);
-      if (!n) return answer(ErrorJson(absl::StrCat("'", w[2], "' is not a phone number")));
+      // Numbers come in any common format, spaces included: "+1 (555) 123-0001".
+      const std::string text = absl::StrJoin(w.begin() + 2, w.end(), " ");
+      if (text.empty()) return answer(ErrorJson("usage: show number NUM"));
+      auto n = number_arg(text);
+      if (!n) return answer(ErrorJson(absl::StrCat("'", text, "' is not a phone number")));
       return answer(RenderNumber(v, *n, now));
     }
   }
@@ -74,17 +77,21 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     }, std::move(reply));
   }
   if ((w[0] == "quarantine" || w[0] == "release") && w.size() >= 2) {
-    auto n = number_arg(w[1]);
-    if (!n) return answer(ErrorJson(absl::StrCat("'", w[1], "' is not a phone number")));
     std::optional<absl::Duration> duration;
-    if (w[0] == "quarantine" && w.size() == 3 && absl::StartsWith(w[2], "for=")) {
+    auto last = w.end();
+    if (w[0] == "quarantine" && absl::StartsWith(w.back(), "for=")) {
       absl::Duration d;
-      if (!absl::ParseDuration(w[2].substr(4), &d) || d < absl::ZeroDuration()) {
+      if (!absl::ParseDuration(w.back().substr(4), &d) || d < absl::ZeroDuration()) {
         return answer(ErrorJson("for= takes a duration like 30m, 4h or 0 (until released)"));
       }
       duration = d;
-    } else if (w.size() != 2) {
-      return answer(ErrorJson(w[0] == "quarantine" ? "usage: quarantine NUM [for=DURATION]" : "usage: release NUM"));
+      --last;
+    }
+    const std::string text = absl::StrJoin(w.begin() + 1, last, " ");
+    auto n = number_arg(text);
+    if (!n) {
+      return answer(ErrorJson(absl::StrCat("'", text, "' is not a phone number (usage: ",
+                                           w[0] == "quarantine" ? "quarantine NUM [for=DURATION])" : "release NUM)")));
     }
     pacing::Pacer* pacer = ctx.pacer;
     const bool quarantine = w[0] == "quarantine";

@@ -15,8 +15,8 @@ import sys
 import tempfile
 import time
 
-SIPPACER_BIN = os.environ.get("SIPPACER_BIN", "build/sippacer")
-SIPPACER_CTL = os.environ.get("SIPPACER_CTL", "build/sippacer-ctl")
+SIPPACER_BIN = os.path.abspath(os.environ.get("SIPPACER_BIN", "build/sippacer"))
+SIPPACER_CTL = os.path.abspath(os.environ.get("SIPPACER_CTL", "build/sippacer-ctl"))
 SIPP_DIR = os.environ.get(
     "SIPPACER_SIPP_DIR", os.path.join(os.path.dirname(__file__), "..", "sipp"))
 SIPP = os.environ.get("SIPP", "sipp")

@@ -1,0 +1,2 @@
+sippacer_integration_test(stats_counts test_stats_counts.py)
+sippacer_integration_test(stats_hostile_clients test_stats_hostile_clients.py)
