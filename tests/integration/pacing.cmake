@@ -1,0 +1,2 @@
+sippacer_integration_test(pacing_lifecycle test_pacing_lifecycle.py)
+sippacer_integration_test(pacing_dry_run test_pacing_dry_run.py)
