@@ -349,3 +349,62 @@ def wait_idle(daemon, timeout=15):
     """Waits until no call is active in the daemon."""
     return wait_for(lambda: daemon.request("show info")["calls_active"] == 0,
                     timeout=timeout, what="calls_active to return to 0")
+
+
+class Postgres:
+    """A throwaway PostgreSQL server from Debian's packages on a loopback
+    port, its data in the test's temp directory. As root, the server runs as
+    the `postgres` user (PostgreSQL refuses to run as root)."""
+
+    def __init__(self, wd):
+        import glob
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            fail("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = bins[-1]
+        self.port = free_port()
+        self.dir = os.path.join(wd, "pg")
+        self.log = os.path.join(wd, "pg.log")
+        os.makedirs(self.dir, exist_ok=True)
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            import shutil
+            shutil.chown(wd, "postgres")
+            shutil.chown(self.dir, "postgres")
+        self._run(["initdb", "-D", self.dir, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+
+    def _run(self, argv, check=True):
+        cmd = [os.path.join(self.bin, argv[0])] + argv[1:]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if check and p.returncode != 0:
+            fail(f"{' '.join(argv[:2])} failed:\n{p.stdout}{p.stderr}")
+        return p
+
+    def start(self):
+        self._run(["pg_ctl", "-D", self.dir, "-l", self.log, "-w", "-t", "60", "start",
+                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"])
+        atexit.register(self.stop)
+        return self
+
+    def stop(self):
+        self._run(["pg_ctl", "-D", self.dir, "-m", "fast", "-w", "stop"], check=False)
+
+    def conninfo(self):
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    def query(self, sql, variables=None):
+        """Rows of a query as lists of strings (psql -At)."""
+        argv = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
+                "-At", "-F", "|", "-v", "ON_ERROR_STOP=1"]
+        for k, v in (variables or {}).items():
+            argv += ["-v", f"{k}={v}"]
+        if os.path.isfile(sql):
+            argv += ["-f", sql]
+        else:
+            argv += ["-c", sql]
+        p = subprocess.run([os.path.join(self.bin, argv[0])] + argv[1:], capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            fail(f"psql failed on {sql[:80]}:\n{p.stderr}")
+        return [line.split("|") for line in p.stdout.splitlines() if line]

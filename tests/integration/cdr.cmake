@@ -1,0 +1,2 @@
+sippacer_integration_test(cdr_file test_cdr_file.py)
+sippacer_integration_test(cdr_postgres test_cdr_postgres.py TIMEOUT 240)

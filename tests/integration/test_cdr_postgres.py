@@ -1,0 +1,70 @@
+"""--cdr_postgres against a real PostgreSQL: exactly one row per call, none
+lost or doubled while the server is stopped and started in the middle of
+traffic; the dashboard and alert SQL in examples/sql return the expected
+figures on those rows."""
+import os
+
+import harness as h
+
+SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "sql")
+wd = h.workdir("cdr-pg")
+pg = h.Postgres(wd).start()
+carriers = os.path.join(wd, "carriers.csv")
+with open(carriers, "w") as f:
+    f.write("1555000,Acme Mobile\n")
+carrier = h.Carrier(wd).start()
+d = h.Daemon(wd, carrier.port, extra=[f"--cdr_postgres={pg.conninfo()}", f"--carriers={carriers}",
+                                      "--min_attempts=100000"]).start()
+A, B = "15551230001", "15551230002"
+
+
+def plan(n):
+    calls = []
+    for i in range(n):
+        calls.append((A, "15550000603" if i % 4 == 0 else "15550001200"))  # A: 25% 603
+        calls.append((B, "15550001200" if i % 10 else "15550000480"))        # B: 10% 480
+    return calls
+
+
+res = h.run_dialer(wd, d.port, plan(20), rate=50, hold_ms=20, name="first")
+h.check_eq(res["failed"], 0, "failed calls before the restart")
+h.wait_for(lambda: pg.query("SELECT count(*) FROM sippacer_cdr") == [["40"]], timeout=20, what="40 rows")
+
+pg.stop()
+res = h.run_dialer(wd, d.port, plan(20), rate=50, hold_ms=20, name="while-down")
+h.check_eq(res["failed"], 0, "failed calls while PostgreSQL is down")
+h.wait_idle(d)
+h.wait_for(lambda: d.request("show info")["cdr"].get("postgres_connected") is False, what="the writer to notice")
+h.check_eq(d.request("show info")["cdr"]["queued"], 40, "CDRs queued while the database is down")
+pg.start()
+h.wait_for(lambda: pg.query("SELECT count(*) FROM sippacer_cdr") == [["80"]], timeout=40, what="80 rows after restart")
+h.check_eq(pg.query("SELECT count(DISTINCT a_call_id) FROM sippacer_cdr"), [["80"]], "distinct calls")
+rows = pg.query("SELECT caller, code, count(*) FROM sippacer_cdr GROUP BY 1, 2 ORDER BY 1, 2")
+h.check_eq(rows, [["+15551230001", "200", "30"], ["+15551230001", "603", "10"],
+                  ["+15551230002", "200", "36"], ["+15551230002", "480", "4"]], "rows per caller and code")
+
+by_number = {r[0]: r for r in pg.query(os.path.join(SQL, "codes_by_number.sql"), {"hours": 24})}
+h.check_eq(by_number["+15551230001"][1:4], ["40", "30", "10"], "codes_by_number A: attempts, answered, 603")
+h.check_eq(by_number["+15551230001"][4], "10", "codes_by_number A: 603 before ring")
+h.check_eq(by_number["+15551230002"][7], "4", "codes_by_number B: 480")
+hours = pg.query(os.path.join(SQL, "codes_by_hour.sql"), {"days": 1})
+h.check_eq(sum(int(r[1]) for r in hours), 80, "codes_by_hour attempts")
+h.check_eq(sum(int(r[3]) for r in hours), 10, "codes_by_hour 603s")
+carriers_rows = pg.query(os.path.join(SQL, "codes_by_carrier.sql"), {"hours": 24})
+h.check_eq(carriers_rows, [["Acme Mobile", "80", "66", "4", "10", "0.0500", "0.1250"]], "codes_by_carrier")
+alert = pg.query(os.path.join(SQL, "alert_603_rate.sql"), {"min_attempts": 20})
+h.check_eq(alert, [["+15551230001", "40", "10", "0.2500", "0"]], "alert: 603 over 5% in 4 h")
+h.check_eq(pg.query(os.path.join(SQL, "alert_603_rate.sql"), {"min_attempts": 50}), [], "alert below min_attempts")
+
+# The overuse signature on rows with a history: 3 quiet hours, then a spike with 603s.
+pg.query("""INSERT INTO sippacer_cdr (ts, caller, callee, code, pre_ring, setup_ms, a_call_id)
+  SELECT date_trunc('hour', now()) - interval '5 hours' + (h || ' hours')::interval + (i || ' seconds')::interval,
+         '+15559990000', '+15550001200', CASE WHEN h = 3 AND i % 3 = 0 THEN 603 ELSE 200 END, true, 10,
+         'hist-' || h || '-' || i
+  FROM generate_series(0, 3) h, generate_series(1, 30) i WHERE h = 3 OR i <= 5""")
+sig = pg.query(os.path.join(SQL, "overuse_signature.sql"), {"spike": 2, "days": 1})
+h.check([r for r in sig if r[0] == "+15559990000"], f"overuse signature not found: {sig}")
+h.check(not [r for r in sig if r[0] in ("+15551230001", "+15551230002")], f"overuse signature on steady numbers: {sig}")
+d.stop()
+carrier.stop()
+print("cdr postgres: ok")
