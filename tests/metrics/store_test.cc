@@ -1,0 +1,164 @@
+#include <catch2/catch.hpp>
+
+#include "metrics/store.h"
+
+namespace sippacer::metrics {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);  // a bucket edge for 10-minute buckets
+
+CallOutcome Final(E164 caller, int code, absl::Time at, bool ringing = false) {
+  CallOutcome o;
+  o.caller = caller;
+  o.callee = 15550001234;
+  o.code = code;
+  o.ringing_seen = ringing;
+  o.invite_at = at - absl::Seconds(2);
+  if (ringing) o.first_ring_at = at - absl::Seconds(1);
+  o.final_at = at;
+  return o;
+}
+
+void Call(Store& s, E164 caller, int code, absl::Time at, bool ringing = false) {
+  NumberId id = s.Touch(caller, at);
+  s.RecordAttempt(id, 15550001234, at);
+  s.RecordFinal(id, Final(caller, code, at, ringing));
+}
+
+StoreOptions FourHours(size_t max = 100) {
+  StoreOptions o;
+  o.max_numbers = max;
+  o.history = absl::Hours(4);  // 24 buckets of 10 minutes
+  return o;
+}
+
+TEST_CASE("counts equal what was recorded", "[metrics]") {
+  Store s(FourHours());
+  for (int i = 0; i < 30; ++i) Call(s, 15551230001, 603, kT0 + absl::Seconds(i));
+  for (int i = 0; i < 70; ++i) Call(s, 15551230001, 200, kT0 + absl::Seconds(i), true);
+  auto snap = s.Snapshot(15551230001, kT0 + absl::Minutes(1));
+  REQUIRE(snap);
+  CHECK(snap->window.attempts == 100);
+  CHECK(snap->window.of(Outcome::k603) == 30);
+  CHECK(snap->window.of(Outcome::k2xx) == 70);
+  CHECK(snap->window.pre_ring_603 == 30);
+  CHECK(snap->pdd_ms_avg == Approx(1000));
+  CHECK(s.Totals().attempts == 100);
+}
+
+TEST_CASE("windows roll over exactly at bucket edges", "[metrics]") {
+  Store s(FourHours());
+  const E164 n = 15551230001;
+  Call(s, n, 603, kT0);                                  // bucket 0
+  Call(s, n, 603, kT0 + absl::Minutes(10));              // bucket 1
+  const NumberId id = *s.Find(n);
+  // A 10-minute window is the current bucket only.
+  CHECK(s.Window(id, absl::Minutes(10), kT0 + absl::Minutes(10)).attempts == 1);
+  CHECK(s.Window(id, absl::Minutes(20), kT0 + absl::Minutes(10)).attempts == 2);
+  CHECK(s.Window(id, absl::Minutes(15), kT0 + absl::Minutes(10)).attempts == 2);  // rounds up to buckets
+  // The last second of bucket 24 still sees bucket 1; bucket 24 itself drops bucket 0.
+  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(239) + absl::Seconds(59)).attempts == 2);
+  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(240)).attempts == 1);
+  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(250)).attempts == 0);
+}
+
+TEST_CASE("a 15-minute and a 4-hour window answer at once", "[metrics]") {
+  Store s(FourHours());
+  const E164 n = 15551230001;
+  for (int i = 0; i < 10; ++i) Call(s, n, 200, kT0 + absl::Minutes(i));
+  for (int i = 0; i < 5; ++i) Call(s, n, 603, kT0 + absl::Hours(2) + absl::Seconds(i));
+  const NumberId id = *s.Find(n);
+  const absl::Time now = kT0 + absl::Hours(2) + absl::Minutes(1);
+  const CodeCounts short_w = s.Window(id, absl::Minutes(15), now);
+  const CodeCounts long_w = s.Window(id, absl::Hours(4), now);
+  CHECK(short_w.attempts == 5);
+  CHECK(short_w.of(Outcome::k603) == 5);
+  CHECK(long_w.attempts == 15);
+  CHECK(long_w.of(Outcome::k2xx) == 10);
+}
+
+TEST_CASE("the least recently used unpinned number is evicted first", "[metrics]") {
+  Store s(FourHours(3));
+  const NumberId a = s.Touch(15550000001, kT0);
+  const NumberId b = s.Touch(15550000002, kT0 + absl::Seconds(1));
+  s.Touch(15550000003, kT0 + absl::Seconds(2));
+  s.SetPinned(a, true);  // quarantined numbers are never evicted
+  s.Touch(15550000002, kT0 + absl::Seconds(3));  // b is now recent
+  const NumberId d = s.Touch(15550000004, kT0 + absl::Seconds(4));
+  CHECK(d.valid());
+  CHECK(s.evictions() == 1);
+  CHECK(s.Find(15550000003) == std::nullopt);  // the oldest unpinned one
+  CHECK(s.Find(15550000001).has_value());
+  CHECK(s.IsCurrent(a));
+  CHECK(s.IsCurrent(b));
+  CHECK(s.numbers_tracked() == 3);
+  // Every slot pinned: a new number gets no slot rather than evicting one.
+  s.SetPinned(b, true);
+  s.SetPinned(d, true);
+  CHECK_FALSE(s.Touch(15550000005, kT0 + absl::Seconds(5)).valid());
+  CHECK(s.evictions() == 1);
+}
+
+TEST_CASE("a reused slot changes generation and forgets the old counts", "[metrics]") {
+  Store s(FourHours(1));
+  Call(s, 15550000001, 603, kT0);
+  const NumberId old_id = *s.Find(15550000001);
+  Call(s, 15550000002, 200, kT0 + absl::Seconds(1));
+  CHECK_FALSE(s.IsCurrent(old_id));
+  auto snap = s.Snapshot(15550000002, kT0 + absl::Seconds(2));
+  REQUIRE(snap);
+  CHECK(snap->window.of(Outcome::k603) == 0);
+  CHECK(snap->window.attempts == 1);
+}
+
+TEST_CASE("603+ is counted and its Reason kept per number", "[metrics]") {
+  Store s(FourHours());
+  CallOutcome o = Final(15551230001, 603, kT0);
+  o.network_blocked = true;
+  o.reason_header = "SIP;cause=603;text=\"blocked; redress https://x\"";
+  const NumberId id = s.Touch(o.caller, kT0);
+  s.RecordAttempt(id, o.callee, kT0);
+  s.RecordFinal(id, o);
+  auto snap = s.Snapshot(o.caller, kT0);
+  REQUIRE(snap);
+  CHECK(snap->window.network_blocked == 1);
+  CHECK(snap->last_reason_header == "SIP;cause=603;text=\"blocked; redress https://x\"");
+}
+
+TEST_CASE("groups by hour of day use the configured time zone", "[metrics]") {
+  StoreOptions o = FourHours();
+  REQUIRE(absl::LoadTimeZone("America/New_York", &o.timezone));
+  Store s(o);
+  // 1,800,000,000 is 2027-01-15 08:00 UTC = 03:00 in New York.
+  Call(s, 15551230001, 480, kT0);
+  const auto hours = s.Hours();
+  REQUIRE(hours.size() == 24);
+  CHECK(hours[3].counts.attempts == 1);
+  CHECK(hours[3].counts.of(Outcome::k480) == 1);
+  CHECK(hours[8].counts.attempts == 0);
+  CHECK(s.PoolHour(3).attempts == 1);
+}
+
+TEST_CASE("countries and carriers of the dialed number", "[metrics]") {
+  Store s(FourHours());
+  NumberId id = s.Touch(15551230001, kT0);
+  s.RecordAttempt(id, 442079460000, kT0);
+  s.RecordAttempt(id, 15550001234, kT0);
+  const auto countries = s.Countries();
+  REQUIRE(countries.size() == 2);
+  CHECK(countries[0].key == "+1");
+  CHECK(countries[1].key == "+44");
+  CHECK(s.CarrierOf(15550001234) == "unknown");
+}
+
+TEST_CASE("attempt history lists buckets oldest first", "[metrics]") {
+  Store s(FourHours());
+  const E164 n = 15551230001;
+  for (int i = 0; i < 3; ++i) Call(s, n, 200, kT0);
+  for (int i = 0; i < 7; ++i) Call(s, n, 200, kT0 + absl::Minutes(20));
+  const auto h = s.AttemptHistory(*s.Find(n), absl::Minutes(30), kT0 + absl::Minutes(20));
+  CHECK(h == std::vector<uint32_t>{3, 0, 7});
+}
+
+}  // namespace
+}  // namespace sippacer::metrics

@@ -1,0 +1,224 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "pacing/pacer.h"
+
+namespace sippacer::pacing {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+constexpr metrics::E164 kA = 15551230001, kB = 15551230002;
+
+struct Events : EventSink {
+  void OnStateChange(const StateChange& c) override { changes.push_back(c); }
+  std::vector<StateChange> changes;
+};
+
+Policy TestPolicy() {
+  Policy p;
+  p.rules = *ParseRules("603>=20%/10m:throttle,603>=40%/10m:quarantine");
+  p.min_attempts = 10;
+  p.confidence = 0;
+  p.hour_guard = false;
+  p.throttled_cpm = 2;
+  p.quarantine_for = absl::Minutes(30);
+  return p;
+}
+
+struct Fixture {
+  explicit Fixture(Policy p = TestPolicy()) : store(Options()), pacer(store, std::move(p), &events) {}
+  static metrics::StoreOptions Options() {
+    metrics::StoreOptions o;
+    o.max_numbers = 1000;
+    o.history = absl::Hours(4);
+    return o;
+  }
+  // One call: INVITE decided, then the carrier's answer if forwarded.
+  Decision Dial(metrics::E164 caller, int code, absl::Time now) {
+    Decision d = pacer.OnInvite(caller, 15550001234, now);
+    if (!d.refuse || d.dry_run) {
+      metrics::CallOutcome o;
+      o.caller = caller;
+      o.callee = 15550001234;
+      o.code = code;
+      o.final_at = now;
+      pacer.OnFinal(o);
+    }
+    return d;
+  }
+  metrics::Store store;
+  Events events;
+  Pacer pacer;
+};
+
+TEST_CASE("a number declined over the throttle line is throttled, then quarantined", "[pacing]") {
+  Fixture f;
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 3 ? 603 : 200, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kA).state == NumberState::kThrottled);
+  REQUIRE(f.events.changes.size() == 1);
+  CHECK(f.events.changes[0].reason.find("603 30.0% of 10 attempts in 10m") != std::string::npos);
+  // Throttled: 2 calls per minute. The first one waits for a token.
+  Decision d = f.Dial(kA, 603, t += absl::Seconds(1));
+  CHECK(d.refuse);
+  CHECK(d.action == "throttle");
+  CHECK(d.retry_after > absl::Seconds(20));
+  CHECK(d.retry_after <= absl::Seconds(30));
+  // One call per 30 s passes; two more 603s push it over 40% (5 of 12).
+  for (int i = 0; i < 2; ++i) CHECK_FALSE(f.Dial(kA, 603, t += absl::Seconds(31)).refuse);
+  CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
+  d = f.Dial(kA, 200, t += absl::Seconds(1));
+  CHECK(d.refuse);
+  CHECK(d.action == "quarantine");
+  CHECK(d.retry_after == absl::Minutes(30) - absl::Seconds(1));
+  CHECK(f.pacer.numbers_in_state(NumberState::kQuarantined) == 1);
+  CHECK(f.pacer.paced_total() == 2);
+  CHECK(f.pacer.State(kA).paced == 2);
+  // B is untouched.
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(f.Dial(kB, 200, t += absl::Seconds(1)).refuse);
+  CHECK(f.pacer.State(kB).state == NumberState::kHealthy);
+}
+
+TEST_CASE("min_attempts: no rule fires on a small sample", "[pacing]") {
+  Fixture f;
+  absl::Time t = kT0;
+  for (int i = 0; i < 9; ++i) f.Dial(kA, 603, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
+  f.Dial(kA, 603, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
+}
+
+TEST_CASE("the Wilson guard spares a borderline sample", "[pacing]") {
+  Policy p = TestPolicy();
+  p.confidence = 0.90;
+  Fixture f(p);
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 2 ? 603 : 200, t += absl::Seconds(1));  // 20%, lower bound ~6%
+  CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
+  for (int i = 0; i < 90; ++i) f.Dial(kA, i % 3 == 0 ? 603 : 200, t += absl::Seconds(1));  // ~32% of 100
+  CHECK(f.pacer.State(kA).state != NumberState::kHealthy);
+}
+
+TEST_CASE("the hour guard spares a number that only follows the pool", "[pacing]") {
+  Policy p = TestPolicy();
+  p.hour_guard = true;
+  p.rules = *ParseRules("603>=20%/10m:throttle");
+  Fixture f(p);
+  absl::Time t = kT0;
+  // The whole pool is declined 25% this hour; A is no worse than the rest.
+  for (int i = 0; i < 40; ++i) {
+    for (metrics::E164 n = 15559990000; n < 15559990005; ++n) f.Dial(n, i % 4 == 0 ? 603 : 200, t);
+    f.Dial(kA, i % 4 == 0 ? 603 : 200, t += absl::Seconds(1));
+  }
+  CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
+  // B stands out from the pool: 60% declined.
+  for (int i = 0; i < 20; ++i) f.Dial(kB, i % 5 < 3 ? 603 : 200, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kB).state == NumberState::kThrottled);
+}
+
+TEST_CASE("quarantine ends in probation, and a clean probation ends healthy", "[pacing]") {
+  Fixture f;
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, 603, t += absl::Seconds(1));
+  REQUIRE(f.pacer.State(kA).state == NumberState::kQuarantined);
+  t += absl::Minutes(31);
+  f.pacer.Tick(t);
+  CHECK(f.pacer.State(kA).state == NumberState::kProbation);
+  // Probation judges only new calls: the old 603s are not held against it.
+  for (int i = 0; i < 3; ++i) f.Dial(kA, 200, t += absl::Seconds(31));
+  CHECK(f.pacer.State(kA).state == NumberState::kProbation);
+  f.pacer.Tick(t += absl::Minutes(11));
+  CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
+  const auto& c = f.events.changes;
+  REQUIRE(c.size() == 3);
+  CHECK(c[1].to == NumberState::kProbation);
+  CHECK(c[2].reason == "probation passed");
+}
+
+TEST_CASE("a rule firing on probation sends the number back to quarantine", "[pacing]") {
+  Fixture f;
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, 603, t += absl::Seconds(1));
+  f.pacer.Tick(t += absl::Minutes(31));
+  REQUIRE(f.pacer.State(kA).state == NumberState::kProbation);
+  Policy p = TestPolicy();
+  p.throttled_cpm = 1000;  // let probation calls through quickly
+  f.pacer.SetPolicy(p);
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 5 ? 603 : 200, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
+}
+
+TEST_CASE("a throttled number recovers once no rule fires", "[pacing]") {
+  Fixture f;
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 3 ? 603 : 200, t += absl::Seconds(1));
+  REQUIRE(f.pacer.State(kA).state == NumberState::kThrottled);
+  f.pacer.Tick(t += absl::Minutes(5));
+  CHECK(f.pacer.State(kA).state == NumberState::kThrottled);  // still in its window
+  f.pacer.Tick(t += absl::Minutes(30));
+  CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
+}
+
+TEST_CASE("quarantine_for 0 lasts until released", "[pacing]") {
+  Policy p = TestPolicy();
+  p.quarantine_for = absl::ZeroDuration();
+  Fixture f(p);
+  auto q = f.pacer.Quarantine(kA, std::nullopt, kT0);
+  REQUIRE(q.ok());
+  CHECK(q->state == NumberState::kQuarantined);
+  CHECK(q->until == absl::InfiniteFuture());
+  f.pacer.Tick(kT0 + absl::Hours(48));
+  CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
+  CHECK(f.Dial(kA, 200, kT0 + absl::Hours(48)).retry_after == absl::Hours(1));
+  auto r = f.pacer.Release(kA, kT0 + absl::Hours(49));
+  REQUIRE(r.ok());
+  CHECK(r->state == NumberState::kHealthy);
+  CHECK_FALSE(f.Dial(kA, 200, kT0 + absl::Hours(49)).refuse);
+  CHECK(f.events.changes.back().reason == "operator: released");
+}
+
+TEST_CASE("an operator quarantine for a duration ends on time", "[pacing]") {
+  Fixture f;
+  REQUIRE(f.pacer.Quarantine(kA, absl::Minutes(5), kT0).ok());
+  CHECK(f.Dial(kA, 200, kT0 + absl::Minutes(4)).refuse);
+  f.pacer.Tick(kT0 + absl::Minutes(5));
+  CHECK(f.pacer.State(kA).state == NumberState::kProbation);
+}
+
+TEST_CASE("dry run decides the same but lets every call through", "[pacing]") {
+  Policy p = TestPolicy();
+  p.dry_run = true;
+  Fixture f(p);
+  absl::Time t = kT0;
+  for (int i = 0; i < 10; ++i) f.Dial(kA, 603, t += absl::Seconds(1));
+  CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
+  Decision d = f.Dial(kA, 603, t += absl::Seconds(1));
+  CHECK(d.refuse);
+  CHECK(d.dry_run);
+  CHECK(f.pacer.paced_total() == 1);
+  CHECK(f.store.Snapshot(kA, t)->window.attempts == 11);  // it was forwarded
+}
+
+TEST_CASE("number_cpm caps every number with a token bucket", "[pacing]") {
+  Policy p = TestPolicy();
+  p.number_cpm = 6;  // capacity 1, one call per 10 s
+  Fixture f(p);
+  CHECK_FALSE(f.Dial(kA, 200, kT0).refuse);
+  Decision d = f.Dial(kA, 200, kT0 + absl::Seconds(1));
+  CHECK(d.refuse);
+  CHECK(d.state == NumberState::kHealthy);
+  CHECK(d.retry_after == absl::Seconds(9) + absl::Milliseconds(1));
+  CHECK_FALSE(f.Dial(kA, 200, kT0 + absl::Seconds(10)).refuse);
+}
+
+TEST_CASE("policy reads from another thread see the last SetPolicy", "[pacing]") {
+  Fixture f;
+  Policy p = TestPolicy();
+  p.min_attempts = 42;
+  f.pacer.SetPolicy(p);
+  CHECK(f.pacer.policy().min_attempts == 42);
+}
+
+}  // namespace
+}  // namespace sippacer::pacing
