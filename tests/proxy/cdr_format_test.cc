@@ -1,0 +1,49 @@
+#include <catch2/catch.hpp>
+
+#include "proxy/cdr/cdr_postgres.h"
+#include "proxy/cdr/cdr_writer.h"
+#include "proxy/ctl/json_value.h"
+
+namespace sippacer::proxy {
+namespace {
+
+CdrRecord Sample() {
+  CdrRecord r;
+  r.ts = absl::FromUnixMillis(1'800'000'000'123);
+  r.caller = "+15551230001";
+  r.callee = "+15550001234";
+  r.code = 603;
+  r.reason = "Network Blocked";
+  r.pre_ring = true;
+  r.network_blocked = true;
+  r.reason_header = "SIP;cause=603;text=\"tab\there\\back\nline\"";
+  r.setup_ms = 42;
+  r.ended_by = "callee";
+  r.a_call_id = "a@x";
+  r.b_call_id = "b@y";
+  return r;
+}
+
+TEST_CASE("a CDR line has every field, nulls where unknown", "[proxy]") {
+  auto v = ParseJson(CdrToJson(Sample()));
+  REQUIRE(v.ok());
+  CHECK(v->Get("ts")->text == "2027-01-15T08:00:00.123Z");
+  CHECK(v->Get("carrier")->text == "unknown");
+  CHECK(v->Get("pdd_ms")->type == JsonValue::Type::kNull);
+  CHECK(v->Get("duration_s")->type == JsonValue::Type::kNull);
+  CHECK(v->Get("paced")->type == JsonValue::Type::kNull);
+  CHECK(v->Get("network_blocked")->boolean);
+  CHECK(v->Get("reason_header")->text == Sample().reason_header);
+  CHECK(v->Get("setup_ms")->number == 42);
+}
+
+TEST_CASE("COPY text escapes tabs, newlines and backslashes", "[proxy]") {
+  const std::string line = CdrToCopyLine(Sample());
+  CHECK(line.back() == '\n');
+  CHECK(std::count(line.begin(), line.end(), '\t') == 16);  // 17 columns
+  CHECK(line.find("text=\"tab\\there\\\\back\\nline\"") != std::string::npos);
+  CHECK(line.find("\t\\N\t42\t\\N\t") != std::string::npos);  // pdd_ms null, setup_ms, duration_s null
+}
+
+}  // namespace
+}  // namespace sippacer::proxy

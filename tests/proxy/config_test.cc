@@ -1,0 +1,82 @@
+#include <catch2/catch.hpp>
+
+#include "proxy/config.h"
+
+namespace sippacer::proxy {
+namespace {
+
+FlagValues Defaults() {
+  FlagValues f;
+  f.listen = "127.0.0.1:5060";
+  f.trunk = "carrier.example.net";
+  f.allow = "127.0.0.0/8";
+  f.caller_id = "pai,from";
+  f.default_country_code = "1";
+  f.timezone = "UTC";
+  f.rules = "603>=15%/15m:throttle,603>5%/4h:quarantine,480>10%/4h:throttle";
+  f.quarantine_for = "4h";
+  f.stats_socket = "/tmp/sippacer-test.sock";
+  return f;
+}
+
+TEST_CASE("the defaults make a valid config", "[proxy]") {
+  auto c = BuildConfig(Defaults());
+  REQUIRE(c.ok());
+  CHECK(c->trunk.host == "carrier.example.net");
+  CHECK(c->trunk.port == 0);
+  CHECK(c->policy.rules.size() == 3);
+  CHECK(c->policy.quarantine_for == absl::Hours(4));
+  CHECK(c->caller_id.size() == 2);
+}
+
+TEST_CASE("trunk forms", "[proxy]") {
+  CHECK(ParseTrunk("10.0.0.1:5080")->port == 5080);
+  auto uri = ParseTrunk("sip:carrier.example.net:5070;transport=tcp");
+  REQUIRE(uri.ok());
+  CHECK(uri->host == "carrier.example.net");
+  CHECK(uri->port == 5070);
+  CHECK(uri->transport == "tcp");
+  CHECK(ParseTrunk("[2001:db8::1]:5060")->host == "2001:db8::1");
+  CHECK_FALSE(ParseTrunk("").ok());
+  CHECK_FALSE(ParseTrunk("sips:carrier").ok());
+  CHECK_FALSE(ParseTrunk("sip:carrier;transport=sctp").ok());
+}
+
+TEST_CASE("each bad flag is named in the error", "[proxy]") {
+  struct Case {
+    void (*mutate)(FlagValues&);
+    const char* flag;
+  };
+  const Case cases[] = {
+      {[](FlagValues& f) { f.trunk = ""; }, "--trunk:"},
+      {[](FlagValues& f) { f.listen = "127.0.0.1:0"; }, "--listen:"},
+      {[](FlagValues& f) { f.allow = "300.1.1.1/8"; }, "--allow:"},
+      {[](FlagValues& f) { f.caller_id = "contact"; }, "--caller_id:"},
+      {[](FlagValues& f) { f.default_country_code = "1a"; }, "--default_country_code:"},
+      {[](FlagValues& f) { f.timezone = "Nowhere/Land"; }, "--timezone:"},
+      {[](FlagValues& f) { f.rules = "603>=15%/15m"; }, "--rules:"},
+      {[](FlagValues& f) { f.min_attempts = 0; }, "--min_attempts:"},
+      {[](FlagValues& f) { f.number_cpm = -1; }, "--number_cpm:"},
+      {[](FlagValues& f) { f.throttled_cpm = 0; }, "--throttled_cpm:"},
+      {[](FlagValues& f) { f.quarantine_for = "-1h"; }, "--quarantine_for:"},
+      {[](FlagValues& f) { f.reject_code = 302; }, "--reject_code:"},
+      {[](FlagValues& f) { f.confidence = 1.5; }, "--confidence:"},
+      {[](FlagValues& f) { f.stats_socket = std::string(200, 'x'); }, "--stats_socket:"},
+      {[](FlagValues& f) { f.metrics_listen = "9100"; }, "--metrics_listen:"},
+      {[](FlagValues& f) { f.cdr_file = "/no/such/dir/cdr"; }, "--cdr_file:"},
+      {[](FlagValues& f) { f.max_numbers = 0; }, "--max_numbers:"},
+      {[](FlagValues& f) { f.trunk_listen = "127.0.0.1:5060"; }, "--trunk_listen:"},
+      {[](FlagValues& f) { f.trunk_auth_user = "bob"; }, "--trunk_auth_password_file:"},
+  };
+  for (const Case& c : cases) {
+    FlagValues f = Defaults();
+    c.mutate(f);
+    auto config = BuildConfig(f);
+    INFO(c.flag);
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message().rfind(c.flag, 0) == 0);
+  }
+}
+
+}  // namespace
+}  // namespace sippacer::proxy
