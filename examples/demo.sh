@@ -8,7 +8,7 @@
 #   DEMO_SECONDS=30 ./examples/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${DEMO_SECONDS:-75}
+seconds=${DEMO_SECONDS:-60}
 rate=10
 
 ./tools/install-deps.sh

@@ -17,14 +17,20 @@ absl::Status FindUnknownFlag(int argc, char** argv) {
     if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "' (flags are --name=value)"));
     }
+    const bool has_value = arg.find('=') != absl::string_view::npos;
     const absl::string_view name = arg.substr(0, arg.find('='));
-    if (absl::FindCommandLineFlag(name) != nullptr) continue;
-    // Boolean negation (--nodry_run) and Abseil's built-in flags.
-    if (absl::StartsWith(name, "no") && absl::FindCommandLineFlag(name.substr(2)) != nullptr) continue;
-    if (name == "flagfile" || name == "fromenv" || name == "tryfromenv" || name == "undefok" ||
-        absl::StartsWith(name, "help") || name == "version" || name == "only_check_args") {
+    if (const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name)) {
+      // "--listen 127.0.0.1:5060": the value is the next argument.
+      if (!has_value && !flag->IsOfType<bool>()) ++i;
       continue;
     }
+    // Boolean negation (--nodry_run) and Abseil's built-in flags.
+    if (absl::StartsWith(name, "no") && absl::FindCommandLineFlag(name.substr(2)) != nullptr) continue;
+    if (name == "flagfile" || name == "fromenv" || name == "tryfromenv" || name == "undefok") {
+      if (!has_value) ++i;
+      continue;
+    }
+    if (absl::StartsWith(name, "help") || name == "version" || name == "only_check_args") continue;
     return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag (see --help)"));
   }
   return absl::OkStatus();
