@@ -42,6 +42,7 @@ struct SipLoop {
 void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* loop = reinterpret_cast<SipLoop*>(arg);
   loop->pacer->Tick(absl::Now());
+  loop->b2bua->Reap();
 }
 
 void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {

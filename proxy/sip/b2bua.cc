@@ -42,7 +42,6 @@ B2bua::~B2bua() {
     if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
   }
   calls_.clear();
-  if (reap_timer_) su_timer_destroy(reap_timer_);
   if (default_leg_) nta_leg_destroy(default_leg_);
   if (agent_) nta_agent_destroy(agent_);
   su_home_deinit(home_);
@@ -80,7 +79,6 @@ absl::Status B2bua::Start() {
   default_leg_ = nta_leg_tcreate(agent_, NewRequestCb, reinterpret_cast<nta_leg_magic_t*>(this),
                                  NTATAG_NO_DIALOG(1), TAG_END());
   if (default_leg_ == nullptr) return absl::InternalError("cannot create the default leg");
-  reap_timer_ = su_timer_create(su_root_task(root_), 1);
 
   trunk_uri_host_ = config_.trunk.HostPortText();
   if (!config_.trunk.transport.empty()) absl::StrAppend(&trunk_uri_host_, ";transport=", config_.trunk.transport);

@@ -321,14 +321,9 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
     r.b_call_id = call->b_call_id;
     cdr_->Push(std::move(r));
   }
+  // Legs and transactions are freed by Reap, later: we may be inside one of
+  // their callbacks now.
   ended_.push_back(call);
-  // Legs and transactions are freed on the next loop turn: we may be inside
-  // one of their callbacks now.
-  su_timer_set(reap_timer_, OnReapTimer, reinterpret_cast<su_timer_arg_t*>(this));
-}
-
-void B2bua::OnReapTimer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
-  reinterpret_cast<B2bua*>(arg)->Reap();
 }
 
 void B2bua::Reap() {
