@@ -151,6 +151,11 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
     copy.sip_request = &rq;
     sip_from_t from = *inv->sip_from;
     copy.sip_from = &from;
+    // SendTrunkInvite decrements Max-Forwards; this INVITE already was.
+    sip_max_forwards_t mf[1];
+    sip_max_forwards_init(mf);
+    mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count + 1 : 70;
+    copy.sip_max_forwards = mf;
     sent = SendTrunkInvite(call, &copy, headers);
     if (!sent) LogLine("WARN", "relay", "could not re-send INVITE with trunk credentials");
   }
