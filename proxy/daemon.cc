@@ -35,6 +35,7 @@ struct SipLoop {
   B2bua* b2bua = nullptr;
   pacing::Pacer* pacer = nullptr;
   su_timer_t* tick = nullptr;
+  su_timer_t* reap = nullptr;
   su_timer_t* drain = nullptr;
   absl::Time drain_deadline = absl::InfiniteFuture();
 };
@@ -42,7 +43,12 @@ struct SipLoop {
 void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* loop = reinterpret_cast<SipLoop*>(arg);
   loop->pacer->Tick(absl::Now());
-  loop->b2bua->Reap();
+}
+
+// Ended calls are freed in small batches, ten times a second: per call it
+// woke the loop thousands of times a second, once a second it stalled it.
+void OnReap(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  reinterpret_cast<SipLoop*>(arg)->b2bua->Reap();
 }
 
 void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
@@ -164,6 +170,8 @@ int RunDaemon(const Config& config) {
   loop.tick = su_timer_create(su_root_task(root), 1000);
   su_timer_set_for_ever(loop.tick, OnTick, reinterpret_cast<su_timer_arg_t*>(&loop));
   loop.drain = su_timer_create(su_root_task(root), 100);
+  loop.reap = su_timer_create(su_root_task(root), 100);
+  su_timer_set_for_ever(loop.reap, OnReap, reinterpret_cast<su_timer_arg_t*>(&loop));
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -197,6 +205,7 @@ int RunDaemon(const Config& config) {
   ops_thread.join();
   su_timer_destroy(loop.tick);
   su_timer_destroy(loop.drain);
+  su_timer_destroy(loop.reap);
   b2bua.reset();
   if (cdr) cdr->Stop(absl::Seconds(10));
   pacer.reset();

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include "absl/strings/str_cat.h"
+#include "proxy/cdr/cdr_schema.h"
 #include "proxy/log.h"
 
 namespace sippacer::proxy {
@@ -36,32 +37,6 @@ void NullableField(std::string& out, const std::string& s) {
 
 }  // namespace
 
-const char kCdrSchemaSql[] = R"sql(
-CREATE TABLE IF NOT EXISTS sippacer_cdr (
-  id              bigserial PRIMARY KEY,
-  ts              timestamptz NOT NULL,
-  caller          text NOT NULL,
-  callee          text NOT NULL,
-  carrier         text NOT NULL DEFAULT 'unknown',
-  code            integer NOT NULL,
-  reason          text NOT NULL DEFAULT '',
-  pre_ring        boolean NOT NULL,
-  network_blocked boolean NOT NULL DEFAULT false,
-  reason_header   text,
-  pdd_ms          integer,
-  setup_ms        integer NOT NULL,
-  duration_s      integer,
-  ended_by        text,
-  paced           text CHECK (paced IN ('throttle', 'quarantine')),
-  refused_by_acl  boolean NOT NULL DEFAULT false,
-  a_call_id       text NOT NULL,
-  b_call_id       text
-);
-CREATE UNIQUE INDEX IF NOT EXISTS sippacer_cdr_call ON sippacer_cdr (a_call_id, ts);
-CREATE INDEX IF NOT EXISTS sippacer_cdr_caller_ts ON sippacer_cdr (caller, ts);
-CREATE INDEX IF NOT EXISTS sippacer_cdr_ts ON sippacer_cdr (ts);
-CREATE INDEX IF NOT EXISTS sippacer_cdr_carrier_ts ON sippacer_cdr (carrier, ts);
-)sql";
 
 std::string CdrToCopyLine(const CdrRecord& r) {
   std::string out;

@@ -47,7 +47,5 @@ class CdrPostgres {
 
 // One record as a line of COPY text format (tab-separated, \N for NULL).
 std::string CdrToCopyLine(const CdrRecord& r);
-// The schema, also shipped as examples/sql/schema.sql.
-extern const char kCdrSchemaSql[];
 
 }  // namespace sippacer::proxy

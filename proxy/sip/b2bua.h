@@ -39,9 +39,8 @@ class B2bua {
   void BeginShutdown() { shutting_down_ = true; }
   // Calls whose INVITE has not had its final response yet.
   size_t calls_in_setup() const;
-  // Frees the legs and transactions of ended calls. Called from the 1 s tick,
-  // not per call: a short timer re-armed at every call end kept the event
-  // loop waking thousands of times a second.
+  // Frees the legs and transactions of ended calls; the daemon calls it
+  // every 100 ms (never from inside a sofia callback).
   void Reap();
 
   // ---- sofia callbacks (static trampolines live in b2bua.cc) ----
