@@ -2,7 +2,7 @@
 // CallOutcome
 //
 // What the relay learned from one call attempt, as plain values: the proxy
-// translates sofia-sip types into this before anything is counted, so metrics/
+// translates the SIP stack's types into this before anything is counted, so metrics/
 // and pacing/ never see SIP objects. Built on the SIP thread and handed over
 // before the final response is relayed.
 

@@ -13,6 +13,14 @@ cd "$(dirname "$0")/.."
 
 jobs=$(nproc)
 
+# The architecture: metrics/ and pacing/ stay pure (no SIP stack, no sockets),
+# and dependencies point inward (pacing -> metrics, never back).
+if grep -rlE '#include [<"](sofia-sip|boost/asio|sys/socket|proxy/)' metrics pacing ||
+   grep -rlE '#include [<"]pacing/' metrics; then
+  echo "run.sh: the files above break the layering (metrics/ and pacing/ must stay pure)" >&2
+  exit 1
+fi
+
 echo "run.sh: release build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
