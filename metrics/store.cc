@@ -322,6 +322,60 @@ std::vector<GroupSnapshot> Store::Hours() const {
   return out;
 }
 
+void Store::ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const {
+  const uint32_t n = impl_->table.allocated();
+  for (uint32_t i = 0; i < n; ++i) {
+    const Slot& s = impl_->table.slot(i);
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const uint32_t s1 = s.seq.load(std::memory_order_acquire);
+      if (s1 & 1) continue;
+      NumberRecord r;
+      r.number = s.number.load(std::memory_order_relaxed);
+      r.last_seen_s = s.last_seen_s.load(std::memory_order_relaxed);
+      r.pdd_count = s.pdd_count.load(std::memory_order_relaxed);
+      r.pdd_sum_ms = s.pdd_sum_ms.load(std::memory_order_relaxed);
+      for (const Bucket& b : s.buckets) {
+        NumberRecord::BucketRecord br;
+        br.epoch = b.epoch.load(std::memory_order_relaxed);
+        br.attempts = b.attempts.load(std::memory_order_relaxed);
+        br.paced = b.paced.load(std::memory_order_relaxed);
+        br.pre_ring_603 = b.pre_ring_603.load(std::memory_order_relaxed);
+        br.network_blocked = b.network_blocked.load(std::memory_order_relaxed);
+        uint32_t any = br.attempts + br.paced;
+        for (int k = 0; k < kOutcomeCount; ++k) any += br.outcomes[k] = b.outcomes[k].load(std::memory_order_relaxed);
+        if (br.epoch != 0 && any != 0) r.buckets.push_back(br);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (s.seq.load(std::memory_order_relaxed) != s1) continue;
+      if (r.number != 0) fn(r);
+      break;
+    }
+  }
+}
+
+NumberId Store::ImportNumber(const NumberRecord& r, absl::Time now) {
+  const NumberId id = Touch(r.number, now);
+  if (!IsCurrent(id)) return id;
+  NumberTable& t = impl_->table;
+  Slot& s = t.slot(id.index);
+  const uint32_t oldest = t.EpochOf(now) - kWindowBuckets + 1;
+  t.BeginWrite(s);
+  s.last_seen_s.store(r.last_seen_s, std::memory_order_relaxed);
+  s.pdd_count.store(r.pdd_count, std::memory_order_relaxed);
+  s.pdd_sum_ms.store(r.pdd_sum_ms, std::memory_order_relaxed);
+  for (const NumberRecord::BucketRecord& br : r.buckets) {
+    if (br.epoch < oldest || br.epoch > t.EpochOf(now)) continue;  // aged out while we were down
+    Bucket& b = ResetIfStale(s.buckets[br.epoch % kWindowBuckets], br.epoch);
+    b.attempts.store(br.attempts, std::memory_order_relaxed);
+    b.paced.store(br.paced, std::memory_order_relaxed);
+    b.pre_ring_603.store(br.pre_ring_603, std::memory_order_relaxed);
+    b.network_blocked.store(br.network_blocked, std::memory_order_relaxed);
+    for (int k = 0; k < kOutcomeCount; ++k) b.outcomes[k].store(br.outcomes[k], std::memory_order_relaxed);
+  }
+  t.EndWrite(s);
+  return id;
+}
+
 CodeCounts Store::Totals() const { return impl_->totals.Read(); }
 size_t Store::numbers_tracked() const { return impl_->table.size(); }
 uint64_t Store::evictions() const { return impl_->evictions.load(std::memory_order_relaxed); }

@@ -17,6 +17,7 @@
 //   if (auto snap = store.Snapshot(caller, now)) { ... snap->window ... }
 
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +57,21 @@ struct NumberSnapshot {
   absl::Time last_seen;
   std::string last_reason_header;     // last 603+ Reason text, "" if none
   double pdd_ms_avg = 0;              // mean post-dial delay (INVITE->first 18x)
+};
+
+// One number's raw rolling window, for --state_file: what a restart needs
+// to carry the windows on exactly.
+struct NumberRecord {
+  E164 number = 0;
+  int64_t last_seen_s = 0;
+  uint32_t pdd_count = 0;
+  uint64_t pdd_sum_ms = 0;
+  struct BucketRecord {
+    uint32_t epoch = 0;
+    uint16_t attempts = 0, paced = 0, pre_ring_603 = 0, network_blocked = 0;
+    std::array<uint16_t, kOutcomeCount> outcomes{};
+  };
+  std::vector<BucketRecord> buckets;  // only the non-empty ones
 };
 
 struct GroupSnapshot {
@@ -114,6 +130,10 @@ class Store {
   std::vector<GroupSnapshot> Countries() const;
   std::vector<GroupSnapshot> Hours() const;  // 24 entries, since start
   CodeCounts Totals() const;                 // all numbers, since start
+  // Every tracked number's raw window (reader side, consistent per number).
+  void ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const;
+  // Writer side, before traffic: puts a saved number back (as Touch would).
+  NumberId ImportNumber(const NumberRecord& record, absl::Time now);
   size_t numbers_tracked() const;
   uint64_t evictions() const;
   const StoreOptions& options() const;

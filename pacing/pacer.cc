@@ -264,6 +264,18 @@ absl::StatusOr<NumberPacing> Pacer::Release(metrics::E164 number, absl::Time now
   return State(number);
 }
 
+void Pacer::Restore(metrics::NumberId id, const NumberPacing& saved) {
+  Impl& m = *impl_;
+  if (!m.store.IsCurrent(id) || saved.state == NumberState::kHealthy) return;
+  PacingEntry& e = m.EntryFor(id);
+  EventSink* sink = m.sink;
+  m.sink = nullptr;  // a restart is not a change of state
+  const absl::Time since = saved.since == absl::InfinitePast() ? absl::UnixEpoch() : saved.since;
+  m.SetState(id, e, saved.state, since, saved.until, saved.reason);
+  m.sink = sink;
+  e.paced.store(static_cast<uint32_t>(saved.paced), std::memory_order_relaxed);
+}
+
 void Pacer::SetPolicy(Policy policy) {
   impl_->live = policy;
   absl::MutexLock lock(&impl_->policy_mu);

@@ -85,6 +85,8 @@ class Pacer {
   // Operator commands; return the number's new pacing state.
   absl::StatusOr<NumberPacing> Quarantine(metrics::E164 number, std::optional<absl::Duration> duration, absl::Time now);
   absl::StatusOr<NumberPacing> Release(metrics::E164 number, absl::Time now);
+  // Puts a saved state back at start (--state_file); no event is emitted.
+  void Restore(metrics::NumberId id, const NumberPacing& saved);
   // Replaces the live policy; validated by the caller with ParsePolicyUpdate.
   void SetPolicy(Policy policy);
 

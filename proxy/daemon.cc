@@ -12,6 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -20,6 +21,7 @@
 #include "proxy/cdr/cdr_writer.h"
 #include "proxy/log.h"
 #include "proxy/ops/ops_server.h"
+#include "proxy/state_file.h"
 #include "proxy/relay_counters.h"
 #include "proxy/sip/b2bua.h"
 #include "proxy/sip/sip_thread_queue_impl.h"
@@ -157,6 +159,29 @@ int RunDaemon(const Config& config) {
     return 1;
   }
 
+  if (!config.state_file.empty()) {
+    auto restored = LoadState(config.state_file, *store, *pacer, absl::Now());
+    if (!restored.ok()) {
+      std::fprintf(stderr, "sippacer: %s\n", std::string(restored.status().message()).c_str());
+      return 1;
+    }
+    LogLine("INFO", "daemon", absl::StrCat("restored ", *restored, " numbers from ", config.state_file));
+  }
+  // Saved from the ops thread through the lock-free readers, never on the SIP thread.
+  boost::asio::steady_timer state_timer(io);
+  std::function<void(const boost::system::error_code&)> save_state = [&](const boost::system::error_code& ec) {
+    if (ec || config.state_file.empty()) return;
+    if (auto s = SaveState(config.state_file, *store, *pacer, absl::Now()); !s.ok()) {
+      LogLine("WARN", "daemon", s.message());
+    }
+    state_timer.expires_after(absl::ToChronoMilliseconds(kStateSaveEvery));
+    state_timer.async_wait(save_state);
+  };
+  if (!config.state_file.empty()) {
+    state_timer.expires_after(absl::ToChronoMilliseconds(kStateSaveEvery));
+    state_timer.async_wait(save_state);
+  }
+
   auto b2bua = std::make_unique<B2bua>(root, config, *store, *pacer, counters, cdr.get());
   if (auto s = b2bua->Start(); !s.ok()) {
     std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
@@ -207,6 +232,11 @@ int RunDaemon(const Config& config) {
   su_timer_destroy(loop.drain);
   su_timer_destroy(loop.reap);
   b2bua.reset();
+  if (!config.state_file.empty()) {
+    // The SIP thread has stopped: this is the final, complete state.
+    if (auto s = SaveState(config.state_file, *store, *pacer, absl::Now()); !s.ok()) LogLine("ERROR", "daemon", s.message());
+    else LogLine("INFO", "daemon", absl::StrCat("state saved to ", config.state_file));
+  }
   if (cdr) cdr->Stop(absl::Seconds(10));
   pacer.reset();
   sip_queue.Detach();

@@ -1,0 +1,28 @@
+#pragma once
+// --state_file: the per-number windows and pacing states, saved every few
+// seconds and at SIGTERM, and restored at start, so a restart (or a crash,
+// less the last period) forgets no quarantine and no count.
+//
+// One JSON object per line, one line per tracked number, written to a
+// temporary file and renamed over the old one, so a crash mid-write leaves
+// the previous state intact. Saving reads the Store and Pacer through their
+// lock-free readers (the ops thread); loading runs before traffic starts.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "metrics/store.h"
+#include "pacing/pacer.h"
+
+namespace sippacer::proxy {
+
+inline constexpr absl::Duration kStateSaveEvery = absl::Seconds(5);
+
+absl::Status SaveState(const std::string& path, const metrics::Store& store, const pacing::Pacer& pacer,
+                       absl::Time now);
+// A missing file is no error (a first start). Returns how many numbers came back.
+absl::StatusOr<size_t> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
+                                 absl::Time now);
+
+}  // namespace sippacer::proxy
