@@ -300,7 +300,6 @@ int B2bua::OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip) {
 
 void B2bua::EndCall(Call* call, absl::string_view ended_by) {
   if (call->ended) return;
-  if (std::getenv("SIPPACER_TRACE_CALLS")) LogLine("INFO", "relay", absl::StrCat("call ", call->a_call_id, " ended ", ended_by));
   call->ended = true;
   counters_.calls_active.Sub();
   if (cdr_ != nullptr) {
