@@ -162,3 +162,31 @@ TEST_CASE("attempt history lists buckets oldest first", "[metrics]") {
 
 }  // namespace
 }  // namespace sippacer::metrics
+
+namespace sippacer::metrics {
+namespace {
+
+TEST_CASE("a number's window survives export and import", "[metrics]") {
+  Store a(StoreOptions{});
+  for (int i = 0; i < 5; ++i) Call(a, 15551230001, 603, kT0 + absl::Minutes(i * 10));
+  Call(a, 15551230001, 200, kT0 + absl::Hours(1), true);
+  std::vector<NumberRecord> saved;
+  a.ExportNumbers([&](const NumberRecord& r) { saved.push_back(r); });
+  REQUIRE(saved.size() == 1);
+  Store b(StoreOptions{});
+  const absl::Time now = kT0 + absl::Hours(1) + absl::Minutes(5);
+  REQUIRE(b.ImportNumber(saved[0], now).valid());
+  const auto before = a.Snapshot(15551230001, now);
+  const auto after = b.Snapshot(15551230001, now);
+  REQUIRE(after);
+  CHECK(after->window.attempts == before->window.attempts);
+  CHECK(after->window.by_outcome == before->window.by_outcome);
+  CHECK(after->window.pre_ring_603 == 5);
+  // Buckets older than the history are dropped on import.
+  Store c(StoreOptions{});
+  c.ImportNumber(saved[0], kT0 + absl::Hours(4) + absl::Minutes(10));
+  CHECK(c.Snapshot(15551230001, kT0 + absl::Hours(4) + absl::Minutes(10))->window.attempts == 5);
+}
+
+}  // namespace
+}  // namespace sippacer::metrics
