@@ -2,7 +2,9 @@
 // PacingEntry: one number's pacing state, indexed like the Store's slots.
 //
 // The SIP thread writes an entry inside its seqlock; the stats thread reads a
-// consistent copy. Token-bucket and probation counters are writer-only.
+// consistent copy. Token-bucket and probation counters are writer-only. The
+// reason text lives in a ring shared by all numbers (only paced numbers have
+// one), which keeps an entry small.
 
 #include <atomic>
 #include <cstdint>
@@ -21,7 +23,7 @@ struct PacingEntry {
   std::atomic<int64_t> since_ms{0};
   std::atomic<int64_t> until_ms{INT64_MAX};
   std::atomic<uint32_t> paced{0};
-  metrics::SeqlockText reason;
+  std::atomic<int32_t> reason_slot{-1};  // into Pacer's ring of reason texts
   // Writer-only.
   double tokens = 0;
   int64_t refill_ms = 0;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "absl/container/flat_hash_set.h"
+#include "metrics/seqlock_text.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -33,8 +34,15 @@ absl::string_view StateName(NumberState s) {
 
 struct Pacer::Impl {
   Impl(metrics::Store& s, Policy p, EventSink* k)
-      : store(s), live(std::move(p)), sink(k), table(s.options().max_numbers) {
+      : store(s), live(std::move(p)), sink(k), table(s.options().max_numbers),
+        reasons_size(std::max<size_t>(8192, s.options().max_numbers / 16)),
+        reasons(new metrics::SeqlockText[reasons_size]) {
     published = live;
+  }
+  // The reason text of a paced number ("" once the ring moved past it).
+  std::string ReasonOf(const PacingEntry& e, metrics::E164 number) const {
+    const int32_t slot = e.reason_slot.load(std::memory_order_relaxed);
+    return slot < 0 ? "" : reasons[static_cast<size_t>(slot)].Read(number);
   }
 
   PacingEntry& EntryFor(metrics::NumberId id);
@@ -51,6 +59,9 @@ struct Pacer::Impl {
   PacingTable table;
   absl::flat_hash_set<uint32_t> paced_numbers;  // slots not healthy (SIP thread)
   std::string why;                              // Decision::why storage
+  size_t reasons_size;
+  std::unique_ptr<metrics::SeqlockText[]> reasons;  // reason texts, a ring
+  size_t next_reason = 0;                           // SIP thread
   std::atomic<uint64_t> paced_total{0};
   std::array<std::atomic<uint64_t>, kStates> in_state{};
   mutable absl::Mutex policy_mu;
@@ -68,6 +79,7 @@ PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
     e.since_ms.store(0, std::memory_order_relaxed);
     e.until_ms.store(INT64_MAX, std::memory_order_relaxed);
     e.paced.store(0, std::memory_order_relaxed);
+    e.reason_slot.store(-1, std::memory_order_relaxed);
     e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     e.tokens = -1;  // filled on first use
     e.refill_ms = 0;
@@ -105,13 +117,16 @@ bool Pacer::Impl::TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Du
 void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now,
                            absl::Time until, const std::string& reason) {
   const auto from = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
+  const metrics::E164 number = store.NumberOf(id);
+  const auto slot = static_cast<int32_t>(next_reason++ % reasons_size);
+  reasons[static_cast<size_t>(slot)].Write(number, reason);
   e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
   e.state.store(static_cast<uint8_t>(to), std::memory_order_relaxed);
   e.since_ms.store(Ms(now), std::memory_order_relaxed);
   e.until_ms.store(until == absl::InfiniteFuture() ? INT64_MAX : Ms(until), std::memory_order_relaxed);
+  e.reason_slot.store(slot, std::memory_order_relaxed);
   e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  e.reason.Write(id.generation, reason);
   // A throttled or probation number starts with an empty bucket: slow at once.
   e.tokens = to == NumberState::kHealthy ? -1 : 0;
   e.refill_ms = Ms(now);
@@ -126,7 +141,7 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
   if (paced) paced_numbers.insert(id.index); else paced_numbers.erase(id.index);
   if (sink != nullptr && from != to) {
     StateChange change;
-    change.number = store.NumberOf(id);
+    change.number = number;
     change.from = from;
     change.to = to;
     change.at = now;
@@ -192,7 +207,7 @@ Decision Pacer::OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time 
     m.paced_total.fetch_add(1, std::memory_order_relaxed);
     m.why = state == NumberState::kHealthy
                 ? absl::StrCat("over --number_cpm ", m.live.number_cpm)
-                : e.reason.Read(id.generation);
+                : m.ReasonOf(e, caller);
     d.why = m.why;
   }
   if (!d.refuse || d.dry_run) {
@@ -301,6 +316,7 @@ NumberPacing Pacer::State(metrics::E164 number) const {
     const int64_t since = e->since_ms.load(std::memory_order_relaxed);
     const int64_t until = e->until_ms.load(std::memory_order_relaxed);
     const uint32_t paced = e->paced.load(std::memory_order_relaxed);
+    const int32_t reason_slot = e->reason_slot.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (e->seq.load(std::memory_order_relaxed) != s1) continue;
     if (gen != id->generation) return out;  // never paced since it arrived
@@ -308,7 +324,7 @@ NumberPacing Pacer::State(metrics::E164 number) const {
     out.since = since ? absl::FromUnixMillis(since) : absl::InfinitePast();
     out.until = until == INT64_MAX ? absl::InfiniteFuture() : absl::FromUnixMillis(until);
     out.paced = paced;
-    out.reason = e->reason.Read(gen);
+    if (reason_slot >= 0) out.reason = impl_->reasons[static_cast<size_t>(reason_slot)].Read(number);
     return out;
   }
   return out;
