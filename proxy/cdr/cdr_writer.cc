@@ -41,17 +41,20 @@ void CdrWriter::Push(CdrRecord&& record) {
   auto* boxed = new CdrRecord(std::move(record));
   if (!queue_.push(boxed)) {
     delete boxed;
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    WarnDropped();
+    dropped_.fetch_add(1, std::memory_order_relaxed);  // the writer thread warns
     return;
   }
   queued_.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Writer thread only: at most one line every kDropWarningEveryS, and only
+// when more records were dropped since the last one.
 void CdrWriter::WarnDropped() {
   const int64_t now_s = absl::ToUnixSeconds(absl::Now());
   const int64_t last = last_drop_warning_s_.load(std::memory_order_relaxed);
-  if (now_s - last < kDropWarningEveryS) return;
+  const uint64_t dropped = dropped_.load(std::memory_order_relaxed);
+  if (now_s - last < kDropWarningEveryS || dropped == warned_dropped_) return;
+  warned_dropped_ = dropped;
   last_drop_warning_s_.store(now_s, std::memory_order_relaxed);
   LogLine("WARN", "cdr", absl::StrCat("CDR queue full: ", dropped_.load(std::memory_order_relaxed),
                                       " records dropped so far"));
@@ -133,6 +136,7 @@ void CdrWriter::Run() {
         return;
       }
     }
+    if (dropped_.load(std::memory_order_relaxed) != 0) WarnDropped();
     if (taken == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

@@ -67,6 +67,7 @@ class CdrWriter : public CdrSink {
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> queued_{0};
   std::atomic<int64_t> last_drop_warning_s_{0};
+  uint64_t warned_dropped_ = 0;  // writer thread
   std::atomic<bool> pg_connected_{false};
   std::atomic<uint64_t> pg_written_{0};
   mutable absl::Mutex error_mu_;  // never taken on the SIP thread

@@ -180,11 +180,13 @@ void OpsServer::Impl::Accept() {
 }
 
 void OpsServer::Impl::OnStateChange(const pacing::StateChange& change) {
-  // SIP thread: format here (state changes are rare), deliver on the ops thread.
+  // SIP thread: format here (state changes are rare); the log write and the
+  // subscribers are served on the ops thread, so a slow stderr never blocks SIP.
   std::string line = RenderEvent(change);
-  LogLine("INFO", "pacing", absl::StrCat(metrics::FormatE164(change.number), " ", pacing::StateName(change.from),
-                                         " -> ", pacing::StateName(change.to), ": ", change.reason));
-  asio::post(io, [self = shared_from_this(), line = std::move(line)] {
+  std::string log = absl::StrCat(metrics::FormatE164(change.number), " ", pacing::StateName(change.from), " -> ",
+                                 pacing::StateName(change.to), ": ", change.reason);
+  asio::post(io, [self = shared_from_this(), line = std::move(line), log = std::move(log)] {
+    LogLine("INFO", "pacing", log);
     for (const auto& s : std::set<std::shared_ptr<Session>>(self->subscribers)) s->Send(line);
   });
 }
