@@ -31,3 +31,17 @@ import json
 rows = [json.loads(l) for l in open(wd + "/cdr.jsonl")]
 h.check_eq(sorted(r["ended_by"] for r in rows), ["callee"] * 3 + ["cancel"] * 3, "CDR ended_by")
 print("relay dialogs: ok")
+
+# The 2xx/CANCEL race: the carrier answers 200 after the CANCEL. The dialer
+# still gets 487, and the trunk leg is ACKed and hung up.
+wd3 = h.workdir("relay-race")
+racer = h.Carrier(wd3, scenario="carrier_answers_after_cancel.xml").start()
+d = h.Daemon(wd3, racer.port).start()
+res = h.run_dialer(wd3, d.port, [("15551230003", "15550001200")] * 2, rate=5, scenario="dialer_cancel.xml")
+h.check_eq(res["finals"], {487: 2}, "finals at the dialer in the 2xx/CANCEL race")
+got = [h.first_line(m).split()[0] for dirn, m in h.sipp_messages(wd3, "carrier") if dirn == "received"]
+h.check_eq((got.count("ACK"), got.count("BYE")), (2, 2), f"ACK and BYE to the trunk after the race: {got}")
+h.wait_idle(d)
+d.stop()
+racer.stop()
+print("relay 2xx/CANCEL race: ok")
