@@ -37,3 +37,28 @@ TEST_CASE("malformed JSON is an error, never a crash", "[proxy][fuzz]") {
 
 }  // namespace
 }  // namespace sippacer::proxy
+
+namespace sippacer::proxy {
+namespace {
+
+TEST_CASE("whatever bytes a carrier sends, the writer emits valid JSON", "[proxy][fuzz]") {
+  std::mt19937 rng(99);
+  for (int i = 0; i < 50000; ++i) {
+    std::string s(rng() % 64, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 256);
+    metrics::JsonWriter w;
+    w.BeginObject().Key(s).String(s).EndObject();
+    auto v = ParseJson(w.str());
+    REQUIRE(v.ok());
+    bool ascii = true;
+    for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (ascii) {
+      REQUIRE(v->fields.size() == 1);
+      CHECK(v->fields[0].first == s);
+      CHECK(v->fields[0].second.text == s);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sippacer::proxy
