@@ -34,7 +34,7 @@ if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan -j "$jobs" --target sanitizer_tests sippacer sippacer-ctl
   (cd build-asan && ctest --output-on-failure -j "$jobs" -L "^(unit|tsan)$" &&
      ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure \
-       -R "^(relay_outcomes|relay_dialogs|relay_malformed|stats_hostile_clients|pacing_lifecycle|cdr_file)$")
+       -R "^(relay_outcomes|relay_dialogs|relay_malformed|stats_hostile_clients|pacing_lifecycle|cdr_file|shutdown)$")
 
   echo "run.sh: TSan build (one writer, many readers)"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan >/dev/null

@@ -29,6 +29,29 @@ B2bua::B2bua(su_root_t* root, const Config& config, const metrics::Store& store,
 }
 
 B2bua::~B2bua() {
+  // Stopping with calls still up: nothing may stay billed on the carrier's
+  // side. INVITEs still ringing are cancelled toward the trunk and refused
+  // toward the dialer; answered calls are hung up on both legs.
+  for (auto& [ptr, call] : calls_) {
+    Call* c = call.get();
+    if (c->ended) continue;
+    if (!c->answered && c->final_code == 0) {
+      if (c->b_invite) {
+        nta_outgoing_t* cancel = nta_outgoing_tcancel(c->b_invite, nullptr, nullptr, TAG_END());
+        if (cancel) nta_outgoing_destroy(cancel);
+      }
+      if (c->a_invite) nta_incoming_treply(c->a_invite, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+      c->final_code = 503;
+      c->final_phrase = "Service Unavailable";
+    } else if (c->answered) {
+      for (nta_leg_t* leg : {c->a_leg, c->b_leg}) {
+        nta_outgoing_t* bye = leg ? nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END())
+                                  : nullptr;
+        if (bye) nta_outgoing_destroy(bye);
+      }
+    }
+    EndCall(c, "shutdown");
+  }
   Reap();
   for (auto& [ptr, call] : calls_) {
     if (call->b_invite) nta_outgoing_destroy(call->b_invite);
