@@ -1,5 +1,7 @@
 #include "metrics/number_table.h"
 
+#include <algorithm>
+
 namespace sippacer::metrics {
 namespace {
 
@@ -82,6 +84,27 @@ void NumberTable::SumWindow(const Slot& s, uint32_t now_epoch, int buckets, Code
     out->pre_ring_603 += b.pre_ring_603.load(std::memory_order_relaxed);
     out->network_blocked += b.network_blocked.load(std::memory_order_relaxed);
     for (int i = 0; i < kOutcomeCount; ++i) out->by_outcome[i] += b.outcomes[i].load(std::memory_order_relaxed);
+  }
+}
+
+void NumberTable::SumExactWindow(const Slot& s, absl::Time now, absl::Duration window, CodeCounts* out) const {
+  const int64_t width_ms = absl::ToInt64Milliseconds(width_);
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  const int64_t from_ms = now_ms - absl::ToInt64Milliseconds(window);
+  const uint32_t now_epoch = EpochOf(now);
+  auto scaled = [](uint32_t v, double share) { return static_cast<uint32_t>(v * share + 0.5); };
+  for (const Bucket& b : s.buckets) {
+    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
+    if (e > now_epoch || now_epoch - e >= static_cast<uint32_t>(kWindowBuckets)) continue;
+    const int64_t start = static_cast<int64_t>(e) * width_ms;
+    const int64_t end = std::min(start + width_ms, now_ms);
+    if (end <= from_ms) continue;
+    const double share = start >= from_ms ? 1.0 : static_cast<double>(end - from_ms) / static_cast<double>(end - start);
+    out->attempts += scaled(b.attempts.load(std::memory_order_relaxed), share);
+    out->paced += scaled(b.paced.load(std::memory_order_relaxed), share);
+    out->pre_ring_603 += scaled(b.pre_ring_603.load(std::memory_order_relaxed), share);
+    out->network_blocked += scaled(b.network_blocked.load(std::memory_order_relaxed), share);
+    for (int i = 0; i < kOutcomeCount; ++i) out->by_outcome[i] += scaled(b.outcomes[i].load(std::memory_order_relaxed), share);
   }
 }
 

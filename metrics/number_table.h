@@ -82,6 +82,10 @@ class NumberTable {
   absl::Duration bucket_width() const { return width_; }
   // Sums buckets within the last `buckets` periods ending at `now`'s.
   void SumWindow(const Slot& s, uint32_t now_epoch, int buckets, CodeCounts* out) const;
+  // Sums exactly the last `window` before `now`: whole buckets inside it,
+  // and of the bucket it cuts, the share of that bucket's time it covers
+  // (calls spread evenly over a bucket, rounded to whole calls).
+  void SumExactWindow(const Slot& s, absl::Time now, absl::Duration window, CodeCounts* out) const;
 
   Slot* SlotAt(uint32_t index) const;
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "metrics/dialing_plan.h"
 #include "metrics/group_counters.h"
+#include "metrics/group_windows.h"
 #include "metrics/number_table.h"
 #include "metrics/seqlock_text.h"
 
@@ -15,6 +16,11 @@ namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
 constexpr int kMaxCountryCode = 1000;
+constexpr int kAreaCodes = 1000;
+// Route groups count in 5-minute buckets: fine enough for a 30-minute
+// route signal, 49 of them cover a 4-hour baseline.
+constexpr absl::Duration kGroupBucket = absl::Minutes(5);
+constexpr int kCountryDays = 8;  // the new-market baseline keeps a week and today
 constexpr int kReasonSlots = 4096;
 constexpr std::array<double, 10> kPddBounds = {0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 30};
 
@@ -23,17 +29,75 @@ void Bump(std::atomic<T>& a, T by = 1) {
   a.store(static_cast<T>(a.load(std::memory_order_relaxed) + by), std::memory_order_relaxed);
 }
 
+// Per-number counters are 16-bit to keep a number small: they saturate
+// (65,535 calls from one number in one bucket) rather than wrap.
+void SatInc(std::atomic<uint16_t>& a) {
+  const uint16_t v = a.load(std::memory_order_relaxed);
+  if (v != UINT16_MAX) a.store(static_cast<uint16_t>(v + 1), std::memory_order_relaxed);
+}
+
+int GroupBuckets(absl::Duration history) {
+  return static_cast<int>(std::max<int64_t>(12, absl::ToInt64Seconds(history) / absl::ToInt64Seconds(kGroupBucket))) + 1;
+}
+
 }  // namespace
 
 struct Store::Impl {
   explicit Impl(StoreOptions o)
       : options(std::move(o)),
         table(options.max_numbers, BucketWidth(options.history)),
-        countries(kMaxCountryCode) {
+        countries(kMaxCountryCode),
+        areas(kAreaCodes),
+        country_days(kMaxCountryCode, kCountryDays, absl::Hours(24)),
+        days_seen(new std::atomic<uint32_t>[kMaxCountryCode]) {
     if (!options.carriers_csv_path.empty()) {
       if (auto m = CarrierMap::Load(options.carriers_csv_path); m.ok()) carriers = *std::move(m);
     }
     carrier_counts = std::vector<GroupCounters>(carriers.names().size() + 1);
+    first_country_group = 1 + static_cast<int>(carrier_counts.size());
+    first_area_group = first_country_group + kMaxCountryCode;
+    groups = std::make_unique<GroupWindows>(first_area_group + kAreaCodes, GroupBuckets(options.history),
+                                            kGroupBucket);
+    group_used = std::unique_ptr<std::atomic<bool>[]>(new std::atomic<bool>[groups->groups()]);
+    for (int g = 0; g < groups->groups(); ++g) group_used[g].store(false, std::memory_order_relaxed);
+    for (int cc = 0; cc < kMaxCountryCode; ++cc) days_seen[cc].store(0, std::memory_order_relaxed);
+  }
+
+  Route RouteOf(E164 callee) const {
+    Route r;
+    const int c = carriers.Lookup(callee);
+    r.carrier = 1 + (c < 0 ? static_cast<int>(carrier_counts.size()) - 1 : c);
+    const int cc = CountryCallingCode(callee);
+    if (cc > 0 && cc < kMaxCountryCode) {
+      r.country_code = cc;
+      r.country = first_country_group + cc;
+    }
+    if (cc == 1 && DigitCount(callee) == 11) {
+      r.area_code = static_cast<int>((callee / 10'000'000) % 1000);
+      r.area = first_area_group + r.area_code;
+    }
+    return r;
+  }
+
+  void CountAttempt(const Route& r, absl::Time now) {
+    for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
+      if (g < 0) continue;
+      groups->AddAttempt(g, now);
+      group_used[g].store(true, std::memory_order_relaxed);
+    }
+    if (r.area >= 0) areas[r.area_code].AddAttempt();
+    if (r.country_code > 0 &&
+        country_days.AddAttempt(r.country_code, now) == kMinAttemptsForADay) {
+      Bump<uint32_t>(days_seen[r.country_code]);
+    }
+  }
+
+  void CountFinal(const Route& r, const CallOutcome& o) {
+    for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
+      if (g >= 0) groups->AddFinal(g, o);
+    }
+    if (r.area >= 0) areas[r.area_code].AddFinal(o);
+    if (r.country_code > 0) country_days.AddFinal(r.country_code, o);
   }
 
   static absl::Duration BucketWidth(absl::Duration history) {
@@ -67,8 +131,13 @@ struct Store::Impl {
   std::vector<GroupCounters> countries;       // by country calling code
   GroupCounters hours[24];
   GroupCounters totals;
-  std::array<Bucket, kWindowBuckets> pool{};  // pool-wide rolling window (writer-only writes)
-  std::atomic<uint32_t> pool_seq{0};
+  std::vector<GroupCounters> areas;            // by NANP area code, since start
+  int first_country_group = 0;
+  int first_area_group = 0;
+  std::unique_ptr<GroupWindows> groups;       // pool, carriers, countries, areas
+  std::unique_ptr<std::atomic<bool>[]> group_used;
+  GroupWindows country_days;                  // per country, one bucket a UTC day
+  std::unique_ptr<std::atomic<uint32_t>[]> days_seen;  // days with kMinAttemptsForADay calls
   std::atomic<uint64_t> evictions{0};
   std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
   std::atomic<uint64_t> pdd_sum_ms{0};
@@ -125,13 +194,12 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
   impl_->hours[impl_->HourOf(now)].AddAttempt();
   impl_->CarrierOf(callee).AddAttempt();
   if (GroupCounters* c = impl_->CountryOf(callee)) c->AddAttempt();
-  const uint32_t epoch = impl_->table.EpochOf(now);
-  Bump<uint16_t>(ResetIfStale(impl_->pool[epoch % kWindowBuckets], epoch).attempts);
+  impl_->CountAttempt(impl_->RouteOf(callee), now);
   if (!IsCurrent(id)) return;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
   t.BeginWrite(s);
-  Bump<uint16_t>(t.CurrentBucket(s, now).attempts);
+  SatInc(t.CurrentBucket(s, now).attempts);
   const int64_t minute = absl::ToUnixSeconds(now) / 60;
   const int64_t last = s.minute.load(std::memory_order_relaxed);
   if (minute != last) {
@@ -140,7 +208,7 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
     s.minute_attempts.store(0, std::memory_order_relaxed);
     s.minute.store(minute, std::memory_order_relaxed);
   }
-  Bump<uint16_t>(s.minute_attempts);
+  SatInc(s.minute_attempts);
   t.EndWrite(s);
 }
 
@@ -150,10 +218,7 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   impl_->CarrierOf(o.callee).AddFinal(o);
   if (GroupCounters* c = impl_->CountryOf(o.callee)) c->AddFinal(o);
   const int oi = static_cast<int>(OutcomeFromStatus(o.code));
-  {
-    const uint32_t epoch = impl_->table.EpochOf(o.final_at);
-    Bump<uint16_t>(ResetIfStale(impl_->pool[epoch % kWindowBuckets], epoch).outcomes[oi]);
-  }
+  impl_->CountFinal(impl_->RouteOf(o.callee), o);
   int64_t pdd_ms = -1;
   if (o.first_ring_at != absl::InfinitePast() && o.invite_at != absl::InfinitePast()) {
     pdd_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(o.first_ring_at - o.invite_at));
@@ -173,9 +238,9 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   }
   t.BeginWrite(s);
   Bucket& b = t.CurrentBucket(s, o.final_at);
-  Bump<uint16_t>(b.outcomes[oi]);
-  if (o.code == 603 && !o.ringing_seen) Bump<uint16_t>(b.pre_ring_603);
-  if (o.network_blocked) Bump<uint16_t>(b.network_blocked);
+  SatInc(b.outcomes[oi]);
+  if (o.code == 603 && !o.ringing_seen) SatInc(b.pre_ring_603);
+  if (o.network_blocked) SatInc(b.network_blocked);
   if (pdd_ms >= 0) {
     Bump<uint32_t>(s.pdd_count);
     Bump<uint64_t>(s.pdd_sum_ms, static_cast<uint64_t>(pdd_ms));
@@ -191,7 +256,7 @@ void Store::RecordPaced(NumberId id, absl::Time now) {
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
   t.BeginWrite(s);
-  Bump<uint16_t>(t.CurrentBucket(s, now).paced);
+  SatInc(t.CurrentBucket(s, now).paced);
   t.EndWrite(s);
 }
 
@@ -202,7 +267,7 @@ void Store::SetPinned(NumberId id, bool pinned) {
 CodeCounts Store::Window(NumberId id, absl::Duration window, absl::Time now) const {
   CodeCounts c;
   if (!IsCurrent(id)) return c;
-  impl_->table.SumWindow(impl_->table.slot(id.index), impl_->table.EpochOf(now), impl_->Buckets(window), &c);
+  impl_->table.SumExactWindow(impl_->table.slot(id.index), now, window, &c);
   return c;
 }
 
@@ -223,16 +288,34 @@ std::vector<uint32_t> Store::AttemptHistory(NumberId id, absl::Duration window, 
 CodeCounts Store::PoolHour(int hour) const { return impl_->hours[((hour % 24) + 24) % 24].Read(); }
 
 CodeCounts Store::PoolWindow(absl::Duration window, absl::Time now) const {
-  CodeCounts c;
-  const uint32_t epoch = impl_->table.EpochOf(now);
-  const int n = std::min(impl_->Buckets(window), kWindowBuckets);
-  for (const Bucket& b : impl_->pool) {
-    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
-    if (e > epoch || epoch - e >= static_cast<uint32_t>(n)) continue;
-    c.attempts += b.attempts.load(std::memory_order_relaxed);
-    for (int i = 0; i < kOutcomeCount; ++i) c.by_outcome[i] += b.outcomes[i].load(std::memory_order_relaxed);
+  return impl_->groups->Sum(kPoolGroup, window, now);
+}
+
+Route Store::RouteOf(E164 callee) const { return impl_->RouteOf(callee); }
+
+CodeCounts Store::GroupWindow(int group, absl::Duration window, absl::Time now) const {
+  return impl_->groups->Sum(group, window, now);
+}
+
+int Store::group_count() const { return impl_->groups->groups(); }
+
+std::string Store::GroupName(int group) const {
+  const Impl& m = *impl_;
+  if (group == kPoolGroup) return "pool";
+  if (group < m.first_country_group) {
+    const size_t c = static_cast<size_t>(group - 1);
+    return absl::StrCat("carrier:", c < m.carriers.names().size() ? m.carriers.names()[c] : "unknown");
   }
-  return c;
+  if (group < m.first_area_group) return absl::StrCat("country:+", group - m.first_country_group);
+  return absl::StrCat("area:", group - m.first_area_group);
+}
+
+std::vector<int> Store::ActiveGroups() const {
+  std::vector<int> out;
+  for (int g = 1; g < impl_->groups->groups(); ++g) {
+    if (impl_->group_used[g].load(std::memory_order_relaxed)) out.push_back(g);
+  }
+  return out;
 }
 
 bool Store::IsCurrent(NumberId id) const {
@@ -314,6 +397,45 @@ std::vector<GroupSnapshot> Store::Countries() const {
     out.push_back({absl::StrCat("+", cc), c});
   }
   return out;
+}
+
+std::vector<GroupSnapshot> Store::Areas() const {
+  std::vector<GroupSnapshot> out;
+  for (int a = 0; a < kAreaCodes; ++a) {
+    CodeCounts c = impl_->areas[a].Read();
+    if (c.attempts == 0 && c.finals() == 0) continue;
+    out.push_back({absl::StrCat(a), c});
+  }
+  return out;
+}
+
+CountryHistory Store::Country(int country_code) const {
+  CountryHistory h;
+  h.country_code = country_code;
+  if (country_code <= 0 || country_code >= kMaxCountryCode) return h;
+  h.days_seen = impl_->days_seen[country_code].load(std::memory_order_relaxed);
+  impl_->country_days.ForEachBucket(country_code, [&h](uint32_t day, const CodeCounts& c) {
+    h.days.emplace_back(day, c);
+  });
+  return h;
+}
+
+uint32_t Store::CountryDaysSeen(int country_code) const {
+  if (country_code <= 0 || country_code >= kMaxCountryCode) return 0;
+  return impl_->days_seen[country_code].load(std::memory_order_relaxed);
+}
+
+void Store::ExportCountries(const std::function<void(const CountryHistory&)>& fn) const {
+  for (int cc = 1; cc < kMaxCountryCode; ++cc) {
+    CountryHistory h = Country(cc);
+    if (h.days_seen > 0 || !h.days.empty()) fn(h);
+  }
+}
+
+void Store::ImportCountry(const CountryHistory& h) {
+  if (h.country_code <= 0 || h.country_code >= kMaxCountryCode) return;
+  impl_->days_seen[h.country_code].store(h.days_seen, std::memory_order_relaxed);
+  for (const auto& [day, counts] : h.days) impl_->country_days.Import(h.country_code, day, counts);
 }
 
 std::vector<GroupSnapshot> Store::Hours() const {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -75,9 +76,28 @@ struct NumberRecord {
 };
 
 struct GroupSnapshot {
-  std::string key;   // carrier name, "+44", or "13" (hour)
+  std::string key;   // carrier name, "+44", "212" (area code) or "13" (hour)
   CodeCounts counts;
 };
+
+// The groups a dialed number's calls are counted in (indexes for
+// Store::GroupWindow; -1 when it has none of that kind).
+struct Route {
+  int carrier = -1;
+  int country = -1;
+  int area = -1;          // NANP area code (NPA), +1 numbers only
+  int country_code = 0;   // 1, 49
+  int area_code = 0;      // 212; 0 outside +1
+};
+
+// A dialed country's days of history (the new-market baseline): how many
+// days it carried enough calls to count, and its recent days' counts.
+struct CountryHistory {
+  int country_code = 0;
+  uint32_t days_seen = 0;
+  std::vector<std::pair<uint32_t, CodeCounts>> days;  // (UTC day number, counts), oldest first
+};
+inline constexpr uint32_t kMinAttemptsForADay = 20;
 
 class Store {
  public:
@@ -95,13 +115,24 @@ class Store {
   void RecordPaced(NumberId id, absl::Time now);
   // Pinned numbers (throttled, quarantined, probation) are never evicted.
   void SetPinned(NumberId id, bool pinned);
-  // Counts of the last `window` for one number (bucket-granular), for rules.
+  // Counts of exactly the last `window` for one number (the bucket the
+  // window cuts counts pro rata).
   CodeCounts Window(NumberId id, absl::Duration window, absl::Time now) const;
   // Attempts per bucket, oldest first, over `window` (for volume-spike checks).
   std::vector<uint32_t> AttemptHistory(NumberId id, absl::Duration window, absl::Time now) const;
   // Pool-wide counts for one hour of day over recent days (hour-of-day guard).
   CodeCounts PoolHour(int hour) const;
   CodeCounts PoolWindow(absl::Duration window, absl::Time now) const;
+  // Route groups: the pool (kPoolGroup), each carrier, country and area
+  // code, as rolling windows of 32-bit counts (any thread).
+  static constexpr int kPoolGroup = 0;
+  Route RouteOf(E164 callee) const;
+  CodeCounts GroupWindow(int group, absl::Duration window, absl::Time now) const;
+  int group_count() const;
+  // "pool", "carrier:alpha", "country:+49", "area:212".
+  std::string GroupName(int group) const;
+  // Every group index of one kind that has carried calls since start.
+  std::vector<int> ActiveGroups() const;
   bool IsCurrent(NumberId id) const;  // false once the slot was reused
   E164 NumberOf(NumberId id) const;   // 0 once the slot was reused
   int HourOf(absl::Time t) const;
@@ -129,6 +160,12 @@ class Store {
   std::vector<GroupSnapshot> Carriers() const;
   std::vector<GroupSnapshot> Countries() const;
   std::vector<GroupSnapshot> Hours() const;  // 24 entries, since start
+  std::vector<GroupSnapshot> Areas() const;  // NANP area codes with calls, since start
+  CountryHistory Country(int country_code) const;
+  uint32_t CountryDaysSeen(int country_code) const;
+  void ExportCountries(const std::function<void(const CountryHistory&)>& fn) const;
+  // Writer side, before traffic: a saved country history back.
+  void ImportCountry(const CountryHistory& h);
   CodeCounts Totals() const;                 // all numbers, since start
   // Every tracked number's raw window (reader side, consistent per number).
   void ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const;

@@ -16,6 +16,16 @@
 
 namespace sippacer::pacing {
 
+// One rule's running evidence on one number (evidence.h): the CUSUM, when
+// its current run began, the calls and hits in it, and the last baseline.
+struct RuleEvidence {
+  float sum = 0;
+  uint32_t since_s = 0;  // Unix seconds
+  uint16_t calls = 0;
+  uint16_t hits = 0;
+  float baseline = 0;
+};
+
 struct PacingEntry {
   std::atomic<uint32_t> seq{0};
   std::atomic<uint32_t> generation{0};  // the Store slot generation it belongs to
@@ -24,11 +34,13 @@ struct PacingEntry {
   std::atomic<int64_t> until_ms{INT64_MAX};
   std::atomic<uint32_t> paced{0};
   std::atomic<int32_t> reason_slot{-1};  // into Pacer's ring of reason texts
+  std::atomic<uint8_t> watched{0};        // a watch rule fired (not paced)
+  std::atomic<int64_t> watch_since_ms{0};
+  std::atomic<int32_t> watch_reason_slot{-1};
   // Writer-only.
   double tokens = 0;
   int64_t refill_ms = 0;
-  uint32_t probation_attempts = 0;
-  uint16_t probation_hits[kMaxRules] = {};
+  RuleEvidence evidence[kMaxRules];
 };
 
 // Chunked like the Store's slots so entries never move.

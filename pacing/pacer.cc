@@ -1,12 +1,15 @@
 #include "pacing/pacer.h"
 
 #include <array>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
 #include "metrics/seqlock_text.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "pacing/baseline.h"
+#include "pacing/evidence.h"
 #include "pacing/number_pacing_table.h"
 #include "pacing/rule_match.h"
 #include "pacing/verdict.h"
@@ -15,6 +18,7 @@ namespace sippacer::pacing {
 namespace {
 
 constexpr int kStates = 4;
+constexpr absl::Duration kRouteEvery = absl::Seconds(10);
 // A quarantine "until released" still tells the dialer when to ask again.
 constexpr absl::Duration kIndefiniteRetry = absl::Hours(1);
 
@@ -34,10 +38,17 @@ absl::string_view StateName(NumberState s) {
 
 struct Pacer::Impl {
   Impl(metrics::Store& s, Policy p, EventSink* k)
-      : store(s), live(std::move(p)), sink(k), table(s.options().max_numbers),
+      : store(s), live(std::move(p)), sink(k), table(s.options().max_numbers), baselines(s),
         reasons_size(std::max<size_t>(8192, s.options().max_numbers / 16)),
         reasons(new metrics::SeqlockText[reasons_size]) {
     published = live;
+    Derive();
+  }
+  // What follows from the live policy: one stepper per rule, the thresholds.
+  void Derive() {
+    steppers.clear();
+    for (const Rule& r : live.rules) steppers.emplace_back(r.fraction);
+    thresholds = ThresholdsFor(live);
   }
   // The reason text of a paced number ("" once the ring moved past it).
   std::string ReasonOf(const PacingEntry& e, metrics::E164 number) const {
@@ -47,23 +58,36 @@ struct Pacer::Impl {
 
   PacingEntry& EntryFor(metrics::NumberId id);
   void SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now,
-                absl::Time until, const std::string& reason);
+                absl::Time until, const std::string& reason, const std::string& rule = "");
   // True and a token taken when the bucket at `cpm` allows a call now.
   bool TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Duration* wait);
   void Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now);
+  void AddEvidence(metrics::NumberId id, PacingEntry& e, const metrics::CallOutcome& o);
+  void SetWatch(metrics::NumberId id, PacingEntry& e, bool watched, absl::Time now, const std::string& reason);
+  bool Learning(int country_code) const {
+    return country_code > 0 && country_code != live.home_country_code && live.baseline_days > 0 &&
+           store.CountryDaysSeen(country_code) < static_cast<uint32_t>(live.baseline_days);
+  }
   absl::Duration ShortestWindow() const;
 
   metrics::Store& store;
   Policy live;  // SIP thread only
   EventSink* sink;
   PacingTable table;
-  absl::flat_hash_set<uint32_t> paced_numbers;  // slots not healthy (SIP thread)
+  Baselines baselines;
+  RouteWatch routes;
+  std::vector<Stepper> steppers;  // one per rule
+  Thresholds thresholds;
+  absl::Time next_route_check = absl::InfinitePast();
+  absl::flat_hash_set<uint32_t> paced_numbers;    // slots not healthy (SIP thread)
+  absl::flat_hash_set<uint32_t> watched_numbers;  // slots a watch rule flagged
   std::string why;                              // Decision::why storage
   size_t reasons_size;
   std::unique_ptr<metrics::SeqlockText[]> reasons;  // reason texts, a ring
   size_t next_reason = 0;                           // SIP thread
   std::atomic<uint64_t> paced_total{0};
   std::array<std::atomic<uint64_t>, kStates> in_state{};
+  std::atomic<uint64_t> watched_count{0};
   mutable absl::Mutex policy_mu;
   Policy published ABSL_GUARDED_BY(policy_mu);  // for other threads
 };
@@ -80,19 +104,22 @@ PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
     e.until_ms.store(INT64_MAX, std::memory_order_relaxed);
     e.paced.store(0, std::memory_order_relaxed);
     e.reason_slot.store(-1, std::memory_order_relaxed);
+    e.watched.store(0, std::memory_order_relaxed);
+    e.watch_reason_slot.store(-1, std::memory_order_relaxed);
     e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     e.tokens = -1;  // filled on first use
     e.refill_ms = 0;
-    e.probation_attempts = 0;
-    std::fill(std::begin(e.probation_hits), std::end(e.probation_hits), 0);
+    std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
   }
   return e;
 }
 
 absl::Duration Pacer::Impl::ShortestWindow() const {
-  absl::Duration d = absl::Minutes(15);
-  for (size_t i = 0; i < live.rules.size(); ++i) d = i == 0 ? live.rules[i].window : std::min(d, live.rules[i].window);
-  return d;
+  absl::Duration d = absl::InfiniteDuration();
+  for (const Rule& r : live.rules) {
+    if (r.action != RuleAction::kWatch) d = std::min(d, r.window);
+  }
+  return d == absl::InfiniteDuration() ? absl::Minutes(15) : d;
 }
 
 bool Pacer::Impl::TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Duration* wait) {
@@ -115,7 +142,7 @@ bool Pacer::Impl::TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Du
 }
 
 void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now,
-                           absl::Time until, const std::string& reason) {
+                           absl::Time until, const std::string& reason, const std::string& rule) {
   const auto from = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
   const metrics::E164 number = store.NumberOf(id);
   const auto slot = static_cast<int32_t>(next_reason++ % reasons_size);
@@ -130,8 +157,11 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
   // A throttled or probation number starts with an empty bucket: slow at once.
   e.tokens = to == NumberState::kHealthy ? -1 : 0;
   e.refill_ms = Ms(now);
-  e.probation_attempts = 0;
-  std::fill(std::begin(e.probation_hits), std::end(e.probation_hits), 0);
+  // Probation and a release start from no evidence: what condemned the
+  // number before is not evidence against it now.
+  if (to == NumberState::kProbation || to == NumberState::kHealthy) {
+    std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
+  }
   if (from != to) {
     in_state[static_cast<int>(from)].fetch_sub(1, std::memory_order_relaxed);
     in_state[static_cast<int>(to)].fetch_add(1, std::memory_order_relaxed);
@@ -146,21 +176,78 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
     change.to = to;
     change.at = now;
     change.reason = reason;
+    change.rule = rule;
     sink->OnStateChange(change);
   }
 }
 
+void Pacer::Impl::SetWatch(metrics::NumberId id, PacingEntry& e, bool watched, absl::Time now,
+                           const std::string& reason) {
+  const metrics::E164 number = store.NumberOf(id);
+  const auto slot = static_cast<int32_t>(next_reason++ % reasons_size);
+  reasons[static_cast<size_t>(slot)].Write(number, reason);
+  e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  e.watched.store(watched ? 1 : 0, std::memory_order_relaxed);
+  e.watch_since_ms.store(Ms(now), std::memory_order_relaxed);
+  e.watch_reason_slot.store(slot, std::memory_order_relaxed);
+  e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  if (watched) {
+    watched_numbers.insert(id.index);
+    watched_count.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    watched_numbers.erase(id.index);
+    watched_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (sink != nullptr) sink->OnWatchChange(WatchChange{number, watched, now, reason});
+}
+
+void Pacer::Impl::AddEvidence(metrics::NumberId id, PacingEntry& e, const metrics::CallOutcome& o) {
+  const metrics::Route route = store.RouteOf(o.callee);
+  // A new market's calls are counted, but judge no number until the
+  // country has a baseline of its own.
+  if (Learning(route.country_code)) return;
+  const absl::Time now = o.final_at;
+  std::optional<OwnCounts> own;
+  for (size_t i = 0; i < live.rules.size() && i < kMaxRules; ++i) {
+    const Rule& rule = live.rules[i];
+    RuleEvidence& ev = e.evidence[i];
+    // Evidence older than the rule's window is dropped, so a window means
+    // what the rule says: at most WINDOW of calls ever condemn a number.
+    if (ev.sum > 0 && now - absl::FromUnixSeconds(ev.since_s) > rule.window) ev = RuleEvidence{};
+    const bool hit = RuleMatches(rule, o);
+    if (ev.sum <= 0 && !hit) continue;  // a CUSUM at zero stays there on a miss
+    if (!own) own = OwnCounts{store.Window(id, kRouteWindow, now), store.Window(id, store.options().history, now)};
+    const double p0 = baselines.For(rule, route, *own, now, live.hour_guard);
+    const EvidenceSteps& step = steppers[i].At(p0);
+    if (!step.usable) continue;  // the route itself is over the line
+    if (ev.sum <= 0) {
+      ev = RuleEvidence{};
+      ev.since_s = static_cast<uint32_t>(absl::ToUnixSeconds(now));
+    }
+    ev.sum += static_cast<float>(hit ? step.hit : step.miss);
+    ev.calls = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.calls + 1));
+    if (hit) ev.hits = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.hits + 1));
+    ev.baseline = static_cast<float>(p0);
+    if (ev.sum <= 0) ev = RuleEvidence{};
+  }
+}
+
 void Pacer::Impl::Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now) {
+  if (!e.watched.load(std::memory_order_relaxed)) {
+    const Verdict w = Judge(store, live, thresholds, id, e, now, /*watch=*/true);
+    if (w.fired) SetWatch(id, e, true, now, w.reason);
+  }
   const auto state = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
   if (state == NumberState::kQuarantined) return;
-  Verdict v = Judge(store, live, id, e, now);
+  Verdict v = Judge(store, live, thresholds, id, e, now, /*watch=*/false);
   if (!v.fired) return;
   if (v.action == RuleAction::kQuarantine || state == NumberState::kProbation) {
     const absl::Time until = live.quarantine_for == absl::ZeroDuration() ? absl::InfiniteFuture()
                                                                          : now + live.quarantine_for;
-    SetState(id, e, NumberState::kQuarantined, now, until, v.reason);
+    SetState(id, e, NumberState::kQuarantined, now, until, v.reason, live.rules[v.rule].text);
   } else if (state == NumberState::kHealthy) {
-    SetState(id, e, NumberState::kThrottled, now, absl::InfiniteFuture(), v.reason);
+    SetState(id, e, NumberState::kThrottled, now, absl::InfiniteFuture(), v.reason, live.rules[v.rule].text);
   }
 }
 
@@ -210,10 +297,7 @@ Decision Pacer::OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time 
                 : m.ReasonOf(e, caller);
     d.why = m.why;
   }
-  if (!d.refuse || d.dry_run) {
-    m.store.RecordAttempt(id, callee, now);
-    if (state == NumberState::kProbation) ++e.probation_attempts;
-  }
+  if (!d.refuse || d.dry_run) m.store.RecordAttempt(id, callee, now);
   return d;
 }
 
@@ -224,11 +308,7 @@ void Pacer::OnFinal(const metrics::CallOutcome& outcome) {
   const metrics::NumberId id = *found;
   m.store.RecordFinal(id, outcome);
   PacingEntry& e = m.EntryFor(id);
-  if (static_cast<NumberState>(e.state.load(std::memory_order_relaxed)) == NumberState::kProbation) {
-    for (size_t i = 0; i < m.live.rules.size() && i < kMaxRules; ++i) {
-      if (RuleMatchesCode(m.live.rules[i], outcome.code, outcome.network_blocked)) ++e.probation_hits[i];
-    }
-  }
+  m.AddEvidence(id, e, outcome);
   m.Evaluate(id, e, outcome.final_at);
 }
 
@@ -246,14 +326,40 @@ void Pacer::Tick(absl::Time now) {
       if (until != INT64_MAX && Ms(now) >= until) {
         m.SetState(id, e, NumberState::kProbation, now, absl::InfiniteFuture(), "quarantine over: probation");
       }
-    } else if (now - since >= m.ShortestWindow()) {
-      // Throttled: back to healthy once no rule fires on its windows.
-      // Probation: healthy after a clean shortest-window period.
-      const Verdict v = Judge(m.store, m.live, id, e, now);
-      if (!v.fired) {
-        m.SetState(id, e, NumberState::kHealthy, now, absl::InfiniteFuture(),
-                   state == NumberState::kProbation ? "probation passed" : "recovered: no rule fires");
+    } else if (now - since >= m.ShortestWindow() && Recovered(m.store, m.live, m.thresholds, id, e, now)) {
+      // Throttled or on probation for the shortest window, and neither the
+      // evidence nor any window's rate is over a line any more.
+      m.SetState(id, e, NumberState::kHealthy, now, absl::InfiniteFuture(),
+                 state == NumberState::kProbation ? "probation passed" : "recovered: under every line");
+    }
+  }
+  std::vector<uint32_t> watched(m.watched_numbers.begin(), m.watched_numbers.end());
+  for (uint32_t index : watched) {
+    PacingEntry& e = m.table.At(index);
+    const metrics::NumberId id{index, e.generation.load(std::memory_order_relaxed)};
+    if (!m.store.IsCurrent(id)) {
+      m.watched_numbers.erase(index);
+      m.watched_count.fetch_sub(1, std::memory_order_relaxed);
+      continue;
+    }
+    const absl::Time since = absl::FromUnixMillis(e.watch_since_ms.load(std::memory_order_relaxed));
+    for (size_t i = 0; i < m.live.rules.size() && i < kMaxRules; ++i) {
+      const Rule& rule = m.live.rules[i];
+      if (rule.action != RuleAction::kWatch || now - since < rule.window) continue;
+      const metrics::CodeCounts c = m.store.Window(id, rule.window, now);
+      const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
+      if (e.evidence[i].sum < m.thresholds.watch && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
+        m.SetWatch(id, e, false, now,
+                   absl::StrFormat("%s %.1f%% in the last %s, under the line", RuleCodeName(rule), rate * 100,
+                                   absl::FormatDuration(rule.window)));
+        break;
       }
+    }
+  }
+  if (now >= m.next_route_check) {
+    m.next_route_check = now + kRouteEvery;
+    for (const RouteChange& c : m.routes.Evaluate(m.store, m.baselines, now)) {
+      if (m.sink != nullptr) m.sink->OnRouteChange(c);
     }
   }
 }
@@ -293,6 +399,7 @@ void Pacer::Restore(metrics::NumberId id, const NumberPacing& saved) {
 
 void Pacer::SetPolicy(Policy policy) {
   impl_->live = policy;
+  impl_->Derive();
   absl::MutexLock lock(&impl_->policy_mu);
   impl_->published = std::move(policy);
 }
@@ -317,9 +424,16 @@ NumberPacing Pacer::State(metrics::E164 number) const {
     const int64_t until = e->until_ms.load(std::memory_order_relaxed);
     const uint32_t paced = e->paced.load(std::memory_order_relaxed);
     const int32_t reason_slot = e->reason_slot.load(std::memory_order_relaxed);
+    const bool watched = e->watched.load(std::memory_order_relaxed) != 0;
+    const int32_t watch_slot = e->watch_reason_slot.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (e->seq.load(std::memory_order_relaxed) != s1) continue;
     if (gen != id->generation) return out;  // never paced since it arrived
+    // The index may have moved this slot to another number while we read
+    // (eviction, backward-shift delete): trust it only if it is still ours.
+    if (impl_->store.NumberOf(*id) != number) return out;
+    out.watched = watched;
+    if (watched && watch_slot >= 0) out.watch_reason = impl_->reasons[static_cast<size_t>(watch_slot)].Read(number);
     out.state = state;
     out.since = since ? absl::FromUnixMillis(since) : absl::InfinitePast();
     out.until = until == INT64_MAX ? absl::InfiniteFuture() : absl::FromUnixMillis(until);
@@ -328,6 +442,16 @@ NumberPacing Pacer::State(metrics::E164 number) const {
     return out;
   }
   return out;
+}
+
+uint64_t Pacer::numbers_watched() const { return impl_->watched_count.load(std::memory_order_relaxed); }
+
+std::vector<RouteStatus> Pacer::ElevatedRoutes() const { return impl_->routes.Elevated(); }
+
+bool Pacer::CountryLearning(int country_code) const {
+  const Policy p = policy();
+  return country_code > 0 && country_code != p.home_country_code && p.baseline_days > 0 &&
+         impl_->store.CountryDaysSeen(country_code) < static_cast<uint32_t>(p.baseline_days);
 }
 
 uint64_t Pacer::paced_total() const { return impl_->paced_total.load(std::memory_order_relaxed); }

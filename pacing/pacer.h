@@ -27,6 +27,7 @@
 #include "metrics/call_outcome.h"
 #include "metrics/store.h"
 #include "pacing/policy.h"
+#include "pacing/route_watch.h"
 
 namespace sippacer::pacing {
 
@@ -53,13 +54,25 @@ struct StateChange {
   NumberState to = NumberState::kHealthy;
   absl::Time at;
   std::string reason;   // rule, rate, attempts, window, overuse signature; or "operator"
+  std::string rule;     // the rule that fired, as written ("" for operators and timers)
 };
 
-// Where state changes go. Called on the SIP thread; must not block.
+// A watch rule fired on a number (e.g. its 486s rose: a handset label), or
+// stopped firing. The number is flagged, not paced.
+struct WatchChange {
+  metrics::E164 number = 0;
+  bool watched = false;
+  absl::Time at;
+  std::string reason;
+};
+
+// Where changes go. Called on the SIP thread; must not block.
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void OnStateChange(const StateChange& change) = 0;
+  virtual void OnWatchChange(const WatchChange&) {}
+  virtual void OnRouteChange(const RouteChange&) {}
 };
 
 struct NumberPacing {
@@ -68,6 +81,8 @@ struct NumberPacing {
   absl::Time since;
   absl::Time until = absl::InfiniteFuture();  // quarantine end, if any
   uint64_t paced = 0;
+  bool watched = false;
+  std::string watch_reason;
 };
 
 class Pacer {
@@ -80,7 +95,8 @@ class Pacer {
   // ---- SIP thread ----
   Decision OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time now);
   void OnFinal(const metrics::CallOutcome& outcome);
-  // Advances timed transitions (quarantine end, probation end); call ~1/s.
+  // Advances timed transitions (quarantine end, probation end, recovery,
+  // watch end) and, every 10 s, the route-wide signals; call ~1/s.
   void Tick(absl::Time now);
   // Operator commands; return the number's new pacing state.
   absl::StatusOr<NumberPacing> Quarantine(metrics::E164 number, std::optional<absl::Duration> duration, absl::Time now);
@@ -95,6 +111,11 @@ class Pacer {
   NumberPacing State(metrics::E164 number) const;
   uint64_t paced_total() const;
   uint64_t numbers_in_state(NumberState s) const;
+  uint64_t numbers_watched() const;
+  // Routes whose rates stand out from the rest of the pool now.
+  std::vector<RouteStatus> ElevatedRoutes() const;
+  // A dialed country with under --baseline_days days of history.
+  bool CountryLearning(int country_code) const;
 
  private:
   struct Impl;

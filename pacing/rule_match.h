@@ -4,6 +4,9 @@
 
 #include <cstdint>
 
+#include <string>
+
+#include "metrics/call_outcome.h"
 #include "metrics/outcome.h"
 #include "pacing/policy.h"
 
@@ -13,7 +16,9 @@ inline constexpr size_t kMaxRules = 8;
 
 // Responses in `c` that the rule's CODE names (603, 6xx or 603+).
 uint32_t RuleHits(const Rule& r, const metrics::CodeCounts& c);
-bool RuleMatchesCode(const Rule& r, int code, bool network_blocked);
+bool RuleMatches(const Rule& r, const metrics::CallOutcome& o);
+// "603pre", "603+", "6xx", "480": the rule's CODE as written.
+std::string RuleCodeName(const Rule& r);
 
 // Lower bound of the Wilson score interval for hits/n at `confidence`
 // (two-sided, e.g. 0.90). 0 when n == 0. With few attempts the bound sits

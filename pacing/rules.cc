@@ -25,6 +25,7 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   // CODE
   size_t i = 0;
   while (i < s.size() && (absl::ascii_isalnum(s[i]) || s[i] == '+')) ++i;
+  // 603pre: the letters belong to the code, not to the operator after it.
   absl::string_view code = s.substr(0, i);
   s.remove_prefix(i);
   if (code.size() == 3 && (code[1] == 'x' || code[1] == 'X') && (code[2] == 'x' || code[2] == 'X') &&
@@ -33,6 +34,9 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   } else if (code == "603+") {
     r.code = 603;
     r.network_blocked_only = true;
+  } else if (code == "603pre") {
+    r.code = 603;
+    r.pre_ring_only = true;
   } else if (code.size() == 3 && absl::SimpleAtoi(code, &r.code) && r.code >= 200 && r.code <= 699) {
     const metrics::Outcome o = metrics::OutcomeFromStatus(r.code);
     if (metrics::OutcomeKey(o) != code && !(r.code >= 200 && r.code < 300)) {
@@ -42,10 +46,11 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
       }
       return absl::InvalidArgumentError(absl::StrCat(
           "code ", code, " is not counted on its own; use its class (", code.substr(0, 1),
-          "xx) or one of ", absl::StrJoin(tracked, " "), " 603+"));
+          "xx) or one of ", absl::StrJoin(tracked, " "), " 603+ 603pre"));
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("'", code, "' is not a SIP code (603), a class (6xx) or 603+"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", code, "' is not a SIP code (603), a class (6xx), 603+ or 603pre"));
   }
   // OP
   if (absl::ConsumePrefix(&s, ">=")) r.inclusive = true;
@@ -63,7 +68,7 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   // /WINDOW
   if (!absl::ConsumePrefix(&s, "/")) return absl::InvalidArgumentError("expected /WINDOW after the percentage");
   const size_t colon = s.find(':');
-  if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected :throttle or :quarantine");
+  if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected :throttle, :quarantine or :watch");
   if (!absl::ParseDuration(s.substr(0, colon), &r.window) || r.window < absl::Minutes(1) ||
       r.window > absl::Hours(24 * 7)) {
     return absl::InvalidArgumentError(absl::StrCat("window '", s.substr(0, colon),
@@ -73,7 +78,8 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   const std::string action = absl::AsciiStrToLower(s);
   if (action == "throttle") r.action = RuleAction::kThrottle;
   else if (action == "quarantine") r.action = RuleAction::kQuarantine;
-  else return absl::InvalidArgumentError(absl::StrCat("action '", s, "' is not throttle or quarantine"));
+  else if (action == "watch") r.action = RuleAction::kWatch;
+  else return absl::InvalidArgumentError(absl::StrCat("action '", s, "' is not throttle, quarantine or watch"));
   return r;
 }
 
@@ -104,6 +110,7 @@ std::string RulesToString(const std::vector<Rule>& rules) {
 uint32_t RuleHits(const Rule& r, const metrics::CodeCounts& c) {
   using metrics::Outcome;
   if (r.network_blocked_only) return c.network_blocked;
+  if (r.pre_ring_only) return c.pre_ring_603;
   if (r.code_class == 0) return c.of(metrics::OutcomeFromStatus(r.code));
   uint32_t n = 0;
   for (int k = 0; k < metrics::kOutcomeCount; ++k) {
@@ -114,10 +121,19 @@ uint32_t RuleHits(const Rule& r, const metrics::CodeCounts& c) {
   return n;
 }
 
-bool RuleMatchesCode(const Rule& r, int code, bool network_blocked) {
-  if (r.network_blocked_only) return network_blocked;
+bool RuleMatches(const Rule& r, const metrics::CallOutcome& o) {
+  const int code = o.code;
+  if (r.network_blocked_only) return o.network_blocked;
+  if (r.pre_ring_only) return code == 603 && !o.ringing_seen;
   if (r.code_class != 0) return code / 100 == r.code_class;
   return metrics::OutcomeFromStatus(code) == metrics::OutcomeFromStatus(r.code);
+}
+
+std::string RuleCodeName(const Rule& r) {
+  if (r.network_blocked_only) return "603+";
+  if (r.pre_ring_only) return "603pre";
+  if (r.code_class != 0) return absl::StrCat(r.code_class, "xx");
+  return absl::StrCat(r.code);
 }
 
 }  // namespace sippacer::pacing

@@ -1,8 +1,10 @@
 #include "pacing/verdict.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "pacing/pacer.h"
+#include "pacing/evidence.h"
 #include "pacing/rule_match.h"
 
 namespace sippacer::pacing {
@@ -10,80 +12,88 @@ namespace {
 
 bool Passes(const Rule& r, double value) { return r.inclusive ? value >= r.fraction : value > r.fraction; }
 
-// The rest of the pool: `pool` without the number's own `own` counts, so a
-// number that carries most of the traffic is not excused by itself. -1 when
-// the rest has fewer than `min_attempts` attempts (no evidence either way).
-double RestOfPoolRate(const Rule& r, const metrics::CodeCounts& pool, uint32_t own_attempts,
-                      uint32_t own_hits, int min_attempts) {
-  const uint32_t attempts = pool.attempts > own_attempts ? pool.attempts - own_attempts : 0;
-  const uint32_t pool_hits = RuleHits(r, pool);
-  const uint32_t hits = pool_hits > own_hits ? pool_hits - own_hits : 0;
-  if (attempts < static_cast<uint32_t>(min_attempts) || attempts == 0) return -1;
-  return static_cast<double>(hits) / attempts;
+bool Fires(const Policy& policy, const Rule& rule, const RuleEvidence& ev, double h, absl::Time now) {
+  // Evidence whose run began longer ago than the window has expired.
+  if (now - absl::FromUnixSeconds(ev.since_s) > rule.window) return false;
+  if (ev.sum < h || ev.calls < static_cast<uint32_t>(policy.min_attempts) || ev.calls == 0) return false;
+  return policy.confidence <= 0 || Passes(rule, WilsonLowerBound(ev.hits, ev.calls, policy.confidence));
 }
 
 }  // namespace
 
-std::string OveruseSignature(const std::vector<uint32_t>& history) {
-  if (history.size() < 4) return "";
-  const size_t n = history.size();
-  const double recent = (history[n - 1] + history[n - 2]) / 2.0;
-  double sum = 0;
-  int active = 0;
-  for (size_t i = 0; i + 2 < n; ++i) {
-    if (history[i] == 0) continue;
-    sum += history[i];
-    ++active;
-  }
-  if (active == 0) return "";
-  const double baseline = sum / active;
-  if (recent < 2 * baseline || recent < 4) return "";
-  return absl::StrFormat("overuse: volume %.1fx its baseline before the 603s rose", recent / baseline);
+Thresholds ThresholdsFor(const Policy& policy) {
+  int pacing = 0, watch = 0;
+  for (const Rule& r : policy.rules) (r.action == RuleAction::kWatch ? watch : pacing)++;
+  return Thresholds{EvidenceThreshold(policy.false_alarm_rate, pacing),
+                    EvidenceThreshold(policy.false_alarm_rate, watch)};
 }
 
-Verdict Judge(const metrics::Store& store, const Policy& policy, metrics::NumberId id,
-              const PacingEntry& entry, absl::Time now) {
+Verdict Judge(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
+              const PacingEntry& entry, absl::Time now, bool watch) {
   Verdict best;
-  const bool probation =
-      static_cast<NumberState>(entry.state.load(std::memory_order_relaxed)) == NumberState::kProbation;
   for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
     const Rule& rule = policy.rules[i];
-    uint32_t attempts, hits;
-    if (probation) {
-      attempts = entry.probation_attempts;
-      hits = entry.probation_hits[i];
-    } else {
-      const metrics::CodeCounts c = store.Window(id, rule.window, now);
-      attempts = c.attempts;
-      hits = RuleHits(rule, c);
-    }
-    if (attempts < static_cast<uint32_t>(policy.min_attempts) || attempts == 0) continue;
-    const double rate = static_cast<double>(hits) / attempts;
-    if (!Passes(rule, rate)) continue;
-    const double lower = WilsonLowerBound(hits, attempts, policy.confidence);
-    if (policy.confidence > 0 && !Passes(rule, lower)) continue;
-    if (policy.hour_guard) {
-      const double pool_now = RestOfPoolRate(rule, store.PoolWindow(rule.window, now), attempts, hits,
-                                             policy.min_attempts);
-      const double pool_hour = RestOfPoolRate(rule, store.PoolHour(store.HourOf(now)), attempts, hits,
-                                              policy.min_attempts);
-      const double pool = std::max(pool_now, pool_hour);
-      if (pool >= 0 && Passes(rule, pool) && lower <= pool) continue;  // it only follows the pool
-    }
+    if ((rule.action == RuleAction::kWatch) != watch) continue;
+    const RuleEvidence& ev = entry.evidence[i];
+    if (!Fires(policy, rule, ev, watch ? h.watch : h.pacing, now)) continue;
     if (best.fired && !(rule.action == RuleAction::kQuarantine && best.action == RuleAction::kThrottle)) continue;
     best.fired = true;
     best.action = rule.action;
-    best.reason = absl::StrFormat("%s %.1f%% of %u attempts in %s (rule %s)",
-                                  rule.network_blocked_only ? "603+" :
-                                  rule.code_class ? absl::StrCat(rule.code_class, "xx") : absl::StrCat(rule.code),
-                                  rate * 100, attempts,
-                                  probation ? "probation" : absl::FormatDuration(rule.window), rule.text);
-    if (!probation) {
-      const std::string overuse = OveruseSignature(store.AttemptHistory(id, rule.window, now));
-      if (!overuse.empty()) absl::StrAppend(&best.reason, "; ", overuse);
-    }
+    best.rule = i;
+    const absl::Duration run = absl::Trunc(now - absl::FromUnixSeconds(ev.since_s), absl::Seconds(1));
+    best.reason = absl::StrFormat(
+        "%s %.1f%% of %u calls in %s, over the %s%% line (baseline %.1f%%, evidence %.1f >= %.1f; rule %s)",
+        RuleCodeName(rule), 100.0 * ev.hits / ev.calls, ev.calls, absl::FormatDuration(run),
+        absl::StrFormat("%g", rule.fraction * 100), ev.baseline * 100, ev.sum, watch ? h.watch : h.pacing,
+        rule.text);
+    const absl::Duration history = store.options().history;
+    const std::string overuse =
+        OveruseSignature(store.AttemptHistory(id, history, now), history / 24);
+    if (!overuse.empty() && !watch) absl::StrAppend(&best.reason, "; ", overuse);
   }
   return best;
+}
+
+bool Recovered(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
+               const PacingEntry& entry, absl::Time now) {
+  for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
+    const Rule& rule = policy.rules[i];
+    if (rule.action == RuleAction::kWatch) continue;
+    if (Fires(policy, rule, entry.evidence[i], h.pacing, now)) return false;
+    const metrics::CodeCounts c = store.Window(id, rule.window, now);
+    if (c.attempts >= static_cast<uint32_t>(policy.min_attempts) && c.attempts > 0 &&
+        Passes(rule, static_cast<double>(RuleHits(rule, c)) / c.attempts)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string OveruseSignature(const std::vector<uint32_t>& history, absl::Duration bucket) {
+  const int64_t bucket_s = std::max<int64_t>(60, absl::ToInt64Seconds(bucket));
+  const size_t recent = static_cast<size_t>(std::max<int64_t>(2, 90 * 60 / bucket_s));
+  const size_t run = static_cast<size_t>(std::max<int64_t>(1, 20 * 60 / bucket_s));
+  const size_t n = history.size();
+  if (n < run + 2) return "";
+  // Each 20-minute run that starts in the last 90 minutes, against the mean
+  // of the number's active buckets before it.
+  double best = 0;
+  for (size_t start = n > recent ? n - recent : 0; start + run <= n; ++start) {
+    double before = 0;
+    int active = 0;
+    for (size_t i = 0; i < start; ++i) {
+      if (history[i] == 0) continue;
+      before += history[i];
+      ++active;
+    }
+    if (active < 2) continue;
+    double volume = 0;
+    for (size_t i = start; i < start + run; ++i) volume += history[i];
+    const double ratio = volume / static_cast<double>(run) / (before / active);
+    if (volume >= 8 && ratio > best) best = ratio;
+  }
+  if (best < 2.5) return "";
+  return absl::StrFormat("overuse: volume %.1fx its baseline before the rise", best);
 }
 
 }  // namespace sippacer::pacing

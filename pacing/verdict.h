@@ -1,20 +1,18 @@
 #pragma once
-// Judge: do the carriers' answers condemn this number now, and why?
+// Verdicts: what a number's evidence says now, and the words for it.
 //
-// For each rule, over the rule's window (or, on probation, over the calls
-// made since probation began):
-//   1. at least --min_attempts attempts;
-//   2. the rate passes the rule's threshold;
-//   3. statistical guard: the Wilson lower bound at Policy::confidence also
-//      passes it, so a few events on a small sample cannot condemn a number;
-//   4. hour-of-day guard: when the whole pool is itself over the line (in
-//      this window, or historically at this hour of day), the number must
-//      stand out from the pool: its lower bound must exceed the pool's rate.
-// A quarantine rule outranks a throttle rule. The reason names the rule,
-// rate, attempts and window, and the overuse signature when the number's
-// recent volume had spiked over its own baseline.
+// A pacing rule fires when its evidence (evidence.h) has reached the
+// threshold h on at least --min_attempts calls (and, with --confidence, the
+// Wilson lower bound of the run's rate passes the line too). A quarantine
+// rule outranks a throttle rule. The reason names the rule's code, the rate
+// and calls of the evidence, the line, the baseline it was judged against,
+// and the overuse signature when the number's volume spiked before the rise.
+//
+// A paced number recovers when no rule's evidence is over h and its rate of
+// every pacing rule's code over that rule's window is at or under the line.
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "metrics/store.h"
@@ -26,14 +24,30 @@ namespace sippacer::pacing {
 struct Verdict {
   bool fired = false;
   RuleAction action = RuleAction::kThrottle;
+  size_t rule = 0;
   std::string reason;
 };
 
-Verdict Judge(const metrics::Store& store, const Policy& policy, metrics::NumberId id,
-              const PacingEntry& entry, absl::Time now);
+struct Thresholds {
+  double pacing = 0;  // h for throttle and quarantine rules
+  double watch = 0;   // h for watch rules
+};
+Thresholds ThresholdsFor(const Policy& policy);
 
-// "volume 4.0x its baseline" when the last two buckets of `history` carry at
-// least twice the mean of the earlier active buckets; "" otherwise.
-std::string OveruseSignature(const std::vector<uint32_t>& history);
+// The strongest pacing rule (or, with `watch`, the first watch rule) whose
+// evidence fires now.
+Verdict Judge(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
+              const PacingEntry& entry, absl::Time now, bool watch);
+
+// True when a paced number may go back to healthy (see above).
+bool Recovered(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
+               const PacingEntry& entry, absl::Time now);
+
+// "overuse: volume 5.0x its baseline before the rise" when, in the 90
+// minutes before now, 20 minutes of the number's calls ran at 2.5 times or
+// more the mean of its (at least two) active buckets before them; ""
+// otherwise. `history`: attempts per bucket,
+// oldest first (Store::AttemptHistory over its history).
+std::string OveruseSignature(const std::vector<uint32_t>& history, absl::Duration bucket);
 
 }  // namespace sippacer::pacing

@@ -167,40 +167,15 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   auto order = ParseCallerIdOrder(f.caller_id);
   if (!order.ok()) return FlagError("caller_id", order.status().message());
   c.caller_id = *order;
-  if (f.default_country_code.empty() || f.default_country_code.size() > 3 ||
-      !std::all_of(f.default_country_code.begin(), f.default_country_code.end(), absl::ascii_isdigit) ||
-      f.default_country_code[0] == '0') {
-    return FlagError("default_country_code", "must be 1 to 3 digits, not starting with 0 (e.g. 1, 44)");
-  }
-  c.default_country_code = f.default_country_code;
-  if (!f.carriers.empty()) {
-    if (::access(f.carriers.c_str(), R_OK) != 0) return FlagError("carriers", absl::StrCat("cannot read '", f.carriers, "'"));
-    c.carriers_path = f.carriers;
-  }
-  c.timezone_name = f.timezone.empty() ? "localtime" : f.timezone;
-  if (!absl::LoadTimeZone(c.timezone_name, &c.timezone)) {
-    return FlagError("timezone", absl::StrCat("unknown time zone '", c.timezone_name, "'"));
-  }
-  auto rules = pacing::ParseRules(f.rules);
-  if (!rules.ok()) return FlagError("rules", rules.status().message());
-  c.policy.rules = *rules;
-  if (f.min_attempts < 1 || f.min_attempts > 1'000'000) return FlagError("min_attempts", "must be 1..1000000");
-  c.policy.min_attempts = static_cast<int>(f.min_attempts);
-  if (!(f.number_cpm >= 0) || f.number_cpm > 100000) return FlagError("number_cpm", "must be 0 (off) to 100000");
-  c.policy.number_cpm = f.number_cpm;
-  if (!(f.throttled_cpm > 0) || f.throttled_cpm > 100000) return FlagError("throttled_cpm", "must be above 0 and at most 100000");
-  c.policy.throttled_cpm = f.throttled_cpm;
-  absl::Duration q;
-  if (!absl::ParseDuration(f.quarantine_for, &q) || q < absl::ZeroDuration()) {
-    return FlagError("quarantine_for", absl::StrCat("'", f.quarantine_for, "' is not a duration like 4h, 30m or 0"));
-  }
-  c.policy.quarantine_for = q;
-  if (f.reject_code < 400 || f.reject_code > 699) return FlagError("reject_code", "must be a SIP final failure code 400..699");
-  c.policy.reject_code = static_cast<int>(f.reject_code);
-  c.policy.dry_run = f.dry_run;
-  if (!(f.confidence >= 0) || f.confidence >= 1) return FlagError("confidence", "must be 0 (off) or a level below 1, e.g. 0.9");
-  c.policy.confidence = f.confidence;
-  c.policy.hour_guard = f.hour_guard;
+  auto decision = flags::BuildDecisionConfig(f.decision);
+  if (!decision.ok()) return decision.status();
+  c.decision = *decision;
+  c.default_country_code = decision->default_country_code;
+  c.carriers_path = decision->carriers_path;
+  c.timezone_name = decision->timezone_name;
+  c.timezone = decision->timezone;
+  c.policy = decision->policy;
+  c.max_numbers = decision->max_numbers;
   if (f.stats_socket.empty()) return FlagError("stats_socket", "must name a socket path");
   if (f.stats_socket.size() >= 108) return FlagError("stats_socket", "path is longer than a Unix socket allows (107)");
   if (auto s = CheckWritableDir(f.stats_socket); !s.ok()) return FlagError("stats_socket", s.message());
@@ -219,8 +194,6 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
     if (auto s = CheckWritableDir(f.state_file); !s.ok()) return FlagError("state_file", s.message());
     c.state_file = f.state_file;
   }
-  if (f.max_numbers < 1 || f.max_numbers > 100'000'000) return FlagError("max_numbers", "must be 1..100000000");
-  c.max_numbers = static_cast<size_t>(f.max_numbers);
   return c;
 }
 

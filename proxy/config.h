@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "flags/decision_flags.h"
 #include "pacing/policy.h"
 #include "proxy/sip/cidr.h"
 
@@ -34,16 +35,9 @@ enum class CallerIdSource { kPai, kRpid, kFrom };
 
 struct FlagValues {
   std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
-  std::string allow, caller_id, default_country_code, carriers, timezone, rules;
-  int64_t min_attempts = 20;
-  double number_cpm = 0, throttled_cpm = 2;
-  std::string quarantine_for;
-  int64_t reject_code = 503;
-  bool dry_run = false;
-  double confidence = 0.90;
-  bool hour_guard = true;
+  std::string allow, caller_id;
+  flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
-  int64_t max_numbers = 1'000'000;
 };
 
 struct Config {
@@ -54,6 +48,7 @@ struct Config {
   std::string trunk_auth_password;  // never logged or shown
   CidrList allow;
   std::vector<CallerIdSource> caller_id;
+  flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;
   std::string carriers_path;
   std::string timezone_name;

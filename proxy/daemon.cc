@@ -62,23 +62,6 @@ void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   }
 }
 
-metrics::StoreOptions StoreOptionsFrom(const Config& c) {
-  metrics::StoreOptions o;
-  o.max_numbers = c.max_numbers;
-  o.timezone = c.timezone;
-  o.carriers_csv_path = c.carriers_path;
-  absl::Duration longest = absl::Hours(4), shortest = absl::Minutes(15);
-  if (!c.policy.rules.empty()) {
-    longest = shortest = c.policy.rules.front().window;
-    for (const pacing::Rule& r : c.policy.rules) {
-      longest = std::max(longest, r.window);
-      shortest = std::min(shortest, r.window);
-    }
-  }
-  o.history = longest;
-  o.finest_window = shortest;
-  return o;
-}
 
 // Sofia's own diagnostics go through our log format, at warning level.
 void SofiaLog(void*, char const* fmt, va_list ap) {
@@ -93,6 +76,12 @@ class ForwardingSink : public pacing::EventSink {
   explicit ForwardingSink(OpsServer** ops) : ops_(ops) {}
   void OnStateChange(const pacing::StateChange& change) override {
     if (*ops_ != nullptr) (*ops_)->event_sink()->OnStateChange(change);
+  }
+  void OnWatchChange(const pacing::WatchChange& change) override {
+    if (*ops_ != nullptr) (*ops_)->event_sink()->OnWatchChange(change);
+  }
+  void OnRouteChange(const pacing::RouteChange& change) override {
+    if (*ops_ != nullptr) (*ops_)->event_sink()->OnRouteChange(change);
   }
 
  private:
@@ -120,7 +109,7 @@ int RunDaemon(const Config& config) {
     return 1;
   }
 
-  auto store = std::make_unique<metrics::Store>(StoreOptionsFrom(config));
+  auto store = std::make_unique<metrics::Store>(config.decision.StoreOptions());
   RelayCounters counters;
   EventfdSipThreadQueue sip_queue;
   if (auto s = sip_queue.Attach(root); !s.ok()) {

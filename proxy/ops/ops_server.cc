@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "metrics/e164.h"
+#include "pacing/event_json.h"
 #include "proxy/log.h"
 #include "proxy/ops/command.h"
 #include "proxy/ops/metrics_http.h"
@@ -41,6 +42,10 @@ struct OpsServer::Impl : public pacing::EventSink, public std::enable_shared_fro
 
   void Accept();
   void OnStateChange(const pacing::StateChange& change) override;
+  void OnWatchChange(const pacing::WatchChange& change) override;
+  void OnRouteChange(const pacing::RouteChange& change) override;
+  // Ops thread: the log line, then every subscriber.
+  void Publish(std::string line, std::string log);
 
   asio::io_context& io;
   OpsOptions options;
@@ -185,6 +190,23 @@ void OpsServer::Impl::OnStateChange(const pacing::StateChange& change) {
   std::string line = RenderEvent(change);
   std::string log = absl::StrCat(metrics::FormatE164(change.number), " ", pacing::StateName(change.from), " -> ",
                                  pacing::StateName(change.to), ": ", change.reason);
+  asio::post(io, [self = shared_from_this(), line = std::move(line), log = std::move(log)] {
+    LogLine("INFO", "pacing", log);
+    for (const auto& s : std::set<std::shared_ptr<Session>>(self->subscribers)) s->Send(line);
+  });
+}
+
+void OpsServer::Impl::OnWatchChange(const pacing::WatchChange& change) {
+  Publish(pacing::WatchEventJson(change),
+          absl::StrCat(metrics::FormatE164(change.number), change.watched ? " watch: " : " watch ended: ", change.reason));
+}
+
+void OpsServer::Impl::OnRouteChange(const pacing::RouteChange& change) {
+  Publish(pacing::RouteEventJson(change),
+          absl::StrCat(change.route, change.elevated ? " elevated: " : " normal again: ", change.reason));
+}
+
+void OpsServer::Impl::Publish(std::string line, std::string log) {
   asio::post(io, [self = shared_from_this(), line = std::move(line), log = std::move(log)] {
     LogLine("INFO", "pacing", log);
     for (const auto& s : std::set<std::shared_ptr<Session>>(self->subscribers)) s->Send(line);

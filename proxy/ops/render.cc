@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "metrics/e164.h"
+#include "pacing/event_json.h"
 #include "pacing/rule_match.h"
 #include "proxy/cdr/cdr_writer.h"
 
@@ -237,17 +238,6 @@ std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p) {
   return w.Take();
 }
 
-std::string RenderEvent(const pacing::StateChange& c) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("event").String("state");
-  w.Key("number").String(metrics::FormatE164(c.number));
-  w.Key("from").String(pacing::StateName(c.from));
-  w.Key("to").String(pacing::StateName(c.to));
-  w.Key("at").String(IsoTime(c.at));
-  w.Key("reason").String(c.reason);
-  w.EndObject();
-  return w.Take();
-}
+std::string RenderEvent(const pacing::StateChange& c) { return pacing::StateEventJson(c); }
 
 }  // namespace sippacer::proxy

@@ -46,20 +46,63 @@ TEST_CASE("counts equal what was recorded", "[metrics]") {
   CHECK(s.Totals().attempts == 100);
 }
 
-TEST_CASE("windows roll over exactly at bucket edges", "[metrics]") {
-  Store s(FourHours());
+TEST_CASE("a window reads exactly its length, not whole buckets", "[metrics]") {
+  Store s(FourHours());  // 10-minute buckets
   const E164 n = 15551230001;
-  Call(s, n, 603, kT0);                                  // bucket 0
-  Call(s, n, 603, kT0 + absl::Minutes(10));              // bucket 1
+  for (int i = 0; i < 10; ++i) Call(s, n, 603, kT0 + absl::Minutes(i));  // bucket 0, one a minute
+  Call(s, n, 603, kT0 + absl::Minutes(10));                              // bucket 1
   const NumberId id = *s.Find(n);
-  // A 10-minute window is the current bucket only.
-  CHECK(s.Window(id, absl::Minutes(10), kT0 + absl::Minutes(10)).attempts == 1);
-  CHECK(s.Window(id, absl::Minutes(20), kT0 + absl::Minutes(10)).attempts == 2);
-  CHECK(s.Window(id, absl::Minutes(15), kT0 + absl::Minutes(10)).attempts == 2);  // rounds up to buckets
-  // The last second of bucket 24 still sees bucket 1; bucket 24 itself drops bucket 0.
-  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(239) + absl::Seconds(59)).attempts == 2);
-  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(240)).attempts == 1);
-  CHECK(s.Window(id, absl::Hours(4), kT0 + absl::Minutes(250)).attempts == 0);
+  auto attempts = [&](absl::Duration w, absl::Duration at) { return s.Window(id, w, kT0 + at).attempts; };
+  // 15 minutes back from 0:15 reach 0:00: every call.
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(15)) == 11);
+  // 10 minutes back from 0:15 reach 0:05: half of bucket 0, and bucket 1.
+  CHECK(attempts(absl::Minutes(10), absl::Minutes(15)) == 6);
+  // A 15-minute window is not rounded up to 20: at 0:25 it reaches back to 0:10 only.
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(25)) == 1);
+  // 4 hours: bucket 0 fades out over its own ten minutes, then bucket 1.
+  CHECK(attempts(absl::Hours(4), absl::Minutes(239) + absl::Seconds(59)) == 11);
+  CHECK(attempts(absl::Hours(4), absl::Minutes(245)) == 6);
+  CHECK(attempts(absl::Hours(4), absl::Minutes(250)) == 1);
+  CHECK(attempts(absl::Hours(4), absl::Minutes(260)) == 0);
+}
+
+TEST_CASE("pool and route counters do not wrap at any rate one box carries", "[metrics]") {
+  Store s(FourHours());
+  // 70,000 calls in one 10-minute bucket (117 calls/s): 16-bit counters read 4,464.
+  for (int i = 0; i < 70'000; ++i) {
+    const E164 caller = 15551230000 + static_cast<E164>(i % 500);
+    const NumberId id = s.Touch(caller, kT0);
+    s.RecordAttempt(id, 12125550000 + static_cast<E164>(i % 1000), kT0 + absl::Milliseconds(i));
+  }
+  const absl::Time now = kT0 + absl::Seconds(70);
+  CHECK(s.PoolWindow(absl::Minutes(10), now).attempts == 70'000);
+  const Route r = s.RouteOf(12125550001);
+  CHECK(r.area_code == 212);
+  CHECK(r.country_code == 1);
+  CHECK(s.GroupWindow(r.area, absl::Minutes(30), now).attempts == 70'000);
+  CHECK(s.GroupWindow(r.country, absl::Minutes(30), now).attempts == 70'000);
+  // One number's own counters saturate instead of wrapping.
+  const NumberId one = s.Touch(15559990000, kT0);
+  for (int i = 0; i < 70'000; ++i) s.RecordAttempt(one, 12125550001, kT0);
+  CHECK(s.Window(one, absl::Minutes(10), kT0).attempts == 65'535);
+}
+
+TEST_CASE("a country counts a day of history once it carries 20 calls", "[metrics]") {
+  Store s(FourHours());
+  const NumberId id = s.Touch(15551230001, kT0);
+  for (int day = 0; day < 3; ++day) {
+    for (int i = 0; i < (day == 1 ? 19 : 25); ++i) {
+      s.RecordAttempt(id, 4930123456 + static_cast<E164>(i), kT0 + absl::Hours(24 * day) + absl::Minutes(i));
+    }
+  }
+  CHECK(s.CountryDaysSeen(49) == 2);  // day 1 had 19 calls
+  const CountryHistory h = s.Country(49);
+  CHECK(h.days.size() == 3);
+  CHECK(h.days.back().second.attempts == 25);
+  Store restored(FourHours());
+  restored.ImportCountry(h);
+  CHECK(restored.CountryDaysSeen(49) == 2);
+  CHECK(restored.Country(49).days.size() == 3);
 }
 
 TEST_CASE("a 15-minute and a 4-hour window answer at once", "[metrics]") {

@@ -23,6 +23,8 @@ Policy TestPolicy() {
   p.hour_guard = false;
   p.throttled_cpm = 2;
   p.quarantine_for = absl::Minutes(30);
+  // A loose design (h = ln(2 * 1440 / 0.5) = 8.7) so a few calls decide.
+  p.false_alarm_rate = 0.5;
   return p;
 }
 
@@ -55,18 +57,21 @@ struct Fixture {
 TEST_CASE("a number declined over the throttle line is throttled, then quarantined", "[pacing]") {
   Fixture f;
   absl::Time t = kT0;
-  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 3 ? 603 : 200, t += absl::Seconds(1));
+  // 4 of 10 declined, spread out: over the 20% line, not over the 40% one.
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i % 3 == 0 ? 603 : 200, t += absl::Seconds(1));
   CHECK(f.pacer.State(kA).state == NumberState::kThrottled);
   REQUIRE(f.events.changes.size() == 1);
-  CHECK(f.events.changes[0].reason.find("603 30.0% of 10 attempts in 10m") != std::string::npos);
+  CHECK(f.events.changes[0].reason.find("603 40.0% of 10 calls in 9s, over the 20% line") != std::string::npos);
+  CHECK(f.events.changes[0].rule == "603>=20%/10m:throttle");
   // Throttled: 2 calls per minute. The first one waits for a token.
   Decision d = f.Dial(kA, 603, t += absl::Seconds(1));
   CHECK(d.refuse);
   CHECK(d.action == "throttle");
   CHECK(d.retry_after > absl::Seconds(20));
   CHECK(d.retry_after <= absl::Seconds(30));
-  // One call per 30 s passes; two more 603s push it over 40% (5 of 12).
-  for (int i = 0; i < 2; ++i) CHECK_FALSE(f.Dial(kA, 603, t += absl::Seconds(31)).refuse);
+  // One call per 30 s passes; declined every time, it is quarantined once
+  // the 40% rule has --min_attempts calls of evidence.
+  for (int i = 0; i < 9; ++i) CHECK_FALSE(f.Dial(kA, 603, t += absl::Seconds(31)).refuse);
   CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
   d = f.Dial(kA, 200, t += absl::Seconds(1));
   CHECK(d.refuse);
@@ -75,6 +80,7 @@ TEST_CASE("a number declined over the throttle line is throttled, then quarantin
   CHECK(f.pacer.numbers_in_state(NumberState::kQuarantined) == 1);
   CHECK(f.pacer.paced_total() == 2);
   CHECK(f.pacer.State(kA).paced == 2);
+  CHECK(f.events.changes.back().rule == "603>=40%/10m:quarantine");
   // B is untouched.
   for (int i = 0; i < 20; ++i) CHECK_FALSE(f.Dial(kB, 200, t += absl::Seconds(1)).refuse);
   CHECK(f.pacer.State(kB).state == NumberState::kHealthy);
@@ -103,18 +109,20 @@ TEST_CASE("the Wilson guard spares a borderline sample", "[pacing]") {
 TEST_CASE("the hour guard spares a number that only follows the pool", "[pacing]") {
   Policy p = TestPolicy();
   p.hour_guard = true;
-  p.rules = *ParseRules("603>=20%/10m:throttle");
+  p.rules = *ParseRules("603>=20%/10m:throttle,603>=50%/10m:throttle");
   Fixture f(p);
   absl::Time t = kT0;
-  // The whole pool is declined 25% this hour; A is no worse than the rest.
+  // The whole pool is declined 25% this hour: over the 20% line, so that
+  // line condemns nobody; A is no worse than the rest.
   for (int i = 0; i < 40; ++i) {
     for (metrics::E164 n = 15559990000; n < 15559990005; ++n) f.Dial(n, i % 4 == 0 ? 603 : 200, t);
     f.Dial(kA, i % 4 == 0 ? 603 : 200, t += absl::Seconds(1));
   }
   CHECK(f.pacer.State(kA).state == NumberState::kHealthy);
-  // B stands out from the pool: 60% declined.
-  for (int i = 0; i < 20; ++i) f.Dial(kB, i % 5 < 3 ? 603 : 200, t += absl::Seconds(1));
+  // B stands out from the pool and over the 50% line: 80% declined.
+  for (int i = 0; i < 20; ++i) f.Dial(kB, i % 5 < 4 ? 603 : 200, t += absl::Seconds(1));
   CHECK(f.pacer.State(kB).state == NumberState::kThrottled);
+  CHECK(f.events.changes.back().rule == "603>=50%/10m:throttle");
 }
 
 TEST_CASE("quarantine ends in probation, and a clean probation ends healthy", "[pacing]") {
@@ -152,7 +160,7 @@ TEST_CASE("a rule firing on probation sends the number back to quarantine", "[pa
 TEST_CASE("a throttled number recovers once no rule fires", "[pacing]") {
   Fixture f;
   absl::Time t = kT0;
-  for (int i = 0; i < 10; ++i) f.Dial(kA, i < 3 ? 603 : 200, t += absl::Seconds(1));
+  for (int i = 0; i < 10; ++i) f.Dial(kA, i % 3 == 0 ? 603 : 200, t += absl::Seconds(1));
   REQUIRE(f.pacer.State(kA).state == NumberState::kThrottled);
   f.pacer.Tick(t += absl::Minutes(5));
   CHECK(f.pacer.State(kA).state == NumberState::kThrottled);  // still in its window

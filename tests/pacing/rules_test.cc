@@ -46,13 +46,36 @@ TEST_CASE("a rule's hits read the right counters", "[pacing]") {
   c.by_outcome[static_cast<int>(metrics::Outcome::k603)] = 10;
   c.by_outcome[static_cast<int>(metrics::Outcome::k608)] = 3;
   c.network_blocked = 4;
-  auto rules = ParseRules("603>1%/1h:throttle,6xx>1%/1h:throttle,603+>1%/1h:throttle");
+  c.pre_ring_603 = 6;
+  auto rules = ParseRules("603>1%/1h:throttle,6xx>1%/1h:throttle,603+>1%/1h:throttle,603pre>1%/1h:watch");
   REQUIRE(rules.ok());
   CHECK(RuleHits((*rules)[0], c) == 10);
   CHECK(RuleHits((*rules)[1], c) == 13);
   CHECK(RuleHits((*rules)[2], c) == 4);
-  CHECK(RuleMatchesCode((*rules)[1], 607, false));
-  CHECK_FALSE(RuleMatchesCode((*rules)[2], 603, false));
+  CHECK(RuleHits((*rules)[3], c) == 6);
+  CHECK((*rules)[3].action == RuleAction::kWatch);
+  metrics::CallOutcome o;
+  o.code = 607;
+  CHECK(RuleMatches((*rules)[1], o));
+  o.code = 603;
+  CHECK_FALSE(RuleMatches((*rules)[2], o));
+  CHECK(RuleMatches((*rules)[3], o));  // no ring before it
+  o.ringing_seen = true;
+  CHECK_FALSE(RuleMatches((*rules)[3], o));  // declined by a person, after ring
+  CHECK(RuleMatches((*rules)[0], o));
+}
+
+TEST_CASE("603pre and watch parse; the defaults are valid", "[pacing]") {
+  auto r = ParseRules("603pre >= 15% / 1h : throttle");
+  REQUIRE(r.ok());
+  CHECK(r->front().pre_ring_only);
+  CHECK(r->front().code == 603);
+  CHECK(RuleCodeName(r->front()) == "603pre");
+  auto defaults = ParseRules(kDefaultRules);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->size() == 5);
+  CHECK_FALSE(ParseRules("603post>1%/1h:throttle").ok());
+  CHECK_FALSE(ParseRules("603pre>1%/1h:panic").ok());
 }
 
 }  // namespace

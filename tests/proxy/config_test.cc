@@ -11,10 +11,11 @@ FlagValues Defaults() {
   f.trunk = "carrier.example.net";
   f.allow = "127.0.0.0/8";
   f.caller_id = "pai,from";
-  f.default_country_code = "1";
-  f.timezone = "UTC";
-  f.rules = "603>=15%/15m:throttle,603>5%/4h:quarantine,480>10%/4h:throttle";
-  f.quarantine_for = "4h";
+  f.decision.default_country_code = "1";
+  f.decision.timezone = "UTC";
+  f.decision.rules = "603>=15%/15m:throttle,603>5%/4h:quarantine,480>10%/4h:throttle";
+  f.decision.min_attempts = 20;
+  f.decision.quarantine_for = "4h";
   f.stats_socket = "/tmp/sippacer-test.sock";
   return f;
 }
@@ -52,19 +53,23 @@ TEST_CASE("each bad flag is named in the error", "[proxy]") {
       {[](FlagValues& f) { f.listen = "127.0.0.1:0"; }, "--listen:"},
       {[](FlagValues& f) { f.allow = "300.1.1.1/8"; }, "--allow:"},
       {[](FlagValues& f) { f.caller_id = "contact"; }, "--caller_id:"},
-      {[](FlagValues& f) { f.default_country_code = "1a"; }, "--default_country_code:"},
-      {[](FlagValues& f) { f.timezone = "Nowhere/Land"; }, "--timezone:"},
-      {[](FlagValues& f) { f.rules = "603>=15%/15m"; }, "--rules:"},
-      {[](FlagValues& f) { f.min_attempts = 0; }, "--min_attempts:"},
-      {[](FlagValues& f) { f.number_cpm = -1; }, "--number_cpm:"},
-      {[](FlagValues& f) { f.throttled_cpm = 0; }, "--throttled_cpm:"},
-      {[](FlagValues& f) { f.quarantine_for = "-1h"; }, "--quarantine_for:"},
-      {[](FlagValues& f) { f.reject_code = 302; }, "--reject_code:"},
-      {[](FlagValues& f) { f.confidence = 1.5; }, "--confidence:"},
+      {[](FlagValues& f) { f.decision.default_country_code = "1a"; }, "--default_country_code:"},
+      {[](FlagValues& f) { f.decision.timezone = "Nowhere/Land"; }, "--timezone:"},
+      {[](FlagValues& f) { f.decision.rules = "603>=15%/15m"; }, "--rules:"},
+      {[](FlagValues& f) { f.decision.min_attempts = 0; }, "--min_attempts:"},
+      {[](FlagValues& f) { f.decision.number_cpm = -1; }, "--number_cpm:"},
+      {[](FlagValues& f) { f.decision.throttled_cpm = 0; }, "--throttled_cpm:"},
+      {[](FlagValues& f) { f.decision.quarantine_for = "-1h"; }, "--quarantine_for:"},
+      {[](FlagValues& f) { f.decision.reject_code = 302; }, "--reject_code:"},
+      {[](FlagValues& f) { f.decision.confidence = 1.5; }, "--confidence:"},
+      {[](FlagValues& f) { f.decision.false_alarm_rate = 0; }, "--false_alarm_rate:"},
+      {[](FlagValues& f) { f.decision.false_alarm_rate = 1; }, "--false_alarm_rate:"},
+      {[](FlagValues& f) { f.decision.baseline_days = -1; }, "--baseline_days:"},
+      {[](FlagValues& f) { f.decision.rules = "603pre>=15%/1h:panic"; }, "--rules:"},
       {[](FlagValues& f) { f.stats_socket = std::string(200, 'x'); }, "--stats_socket:"},
       {[](FlagValues& f) { f.metrics_listen = "9100"; }, "--metrics_listen:"},
       {[](FlagValues& f) { f.cdr_file = "/no/such/dir/cdr"; }, "--cdr_file:"},
-      {[](FlagValues& f) { f.max_numbers = 0; }, "--max_numbers:"},
+      {[](FlagValues& f) { f.decision.max_numbers = 0; }, "--max_numbers:"},
       {[](FlagValues& f) { f.trunk_listen = "127.0.0.1:5060"; }, "--trunk_listen:"},
       {[](FlagValues& f) { f.trunk_auth_user = "bob"; }, "--trunk_auth_password_file:"},
   };

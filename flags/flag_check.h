@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace sippacer::proxy {
+namespace sippacer::flags {
 
 // Returns InvalidArgument "--name: unknown flag" for the first unknown flag.
 absl::Status FindUnknownFlag(int argc, char** argv);
@@ -17,4 +17,4 @@ absl::Status FindUnknownFlag(int argc, char** argv);
 absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, int64_t* out);
 absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, double* out);
 
-}  // namespace sippacer::proxy
+}  // namespace sippacer::flags

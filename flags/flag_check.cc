@@ -1,4 +1,4 @@
-#include "proxy/flag_check.h"
+#include "flags/flag_check.h"
 
 #include <cmath>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace sippacer::proxy {
+namespace sippacer::flags {
 
 absl::Status FindUnknownFlag(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -50,4 +50,4 @@ absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, do
   return absl::OkStatus();
 }
 
-}  // namespace sippacer::proxy
+}  // namespace sippacer::flags

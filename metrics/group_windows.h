@@ -1,0 +1,60 @@
+#pragma once
+// GroupWindows: rolling windows of counts for groups of calls that many
+// numbers share: the whole pool, each terminating carrier, each dialed
+// country code and each dialed NANP area code. They are the baselines a
+// number is judged against, and what route-wide signals are read from.
+//
+// Counters are 32-bit: one group can carry every call one box relays
+// (a 10-minute bucket at 5,000 calls/s is 3 M) without wrapping. One
+// writer (the SIP thread), relaxed atomics, readers anywhere: a reader may
+// see an attempt without its final for an instant, never garbage.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "metrics/call_outcome.h"
+#include "metrics/outcome.h"
+
+namespace sippacer::metrics {
+
+struct WideBucket {
+  std::atomic<uint32_t> epoch{0};
+  std::atomic<uint32_t> attempts{0};
+  std::atomic<uint32_t> pre_ring_603{0};
+  std::atomic<uint32_t> network_blocked{0};
+  std::atomic<uint32_t> outcomes[kOutcomeCount] = {};
+};
+
+class GroupWindows {
+ public:
+  // `groups` windows of `buckets` buckets of `bucket_width` each.
+  GroupWindows(int groups, int buckets, absl::Duration bucket_width);
+
+  // ---- writer ----
+  // Returns the attempts now in the group's current bucket.
+  uint32_t AddAttempt(int group, absl::Time now);
+  void AddFinal(int group, const CallOutcome& o);
+  // Puts saved counts back into the bucket of `epoch` (a restart).
+  void Import(int group, uint32_t epoch, const CodeCounts& c);
+
+  // ---- any thread ----
+  // Counts of the last `window` (whole buckets, the current one included).
+  CodeCounts Sum(int group, absl::Duration window, absl::Time now) const;
+  // Every non-empty bucket of `group`, oldest first: (epoch, counts).
+  void ForEachBucket(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const;
+  uint32_t EpochOf(absl::Time t) const;
+  int groups() const { return groups_; }
+
+ private:
+  WideBucket& At(int group, uint32_t epoch);
+
+  const int groups_;
+  const int buckets_;
+  const int64_t width_s_;
+  std::unique_ptr<WideBucket[]> cells_;
+};
+
+}  // namespace sippacer::metrics
