@@ -36,7 +36,8 @@ const Baselines::Cached& Baselines::Refresh(int group, absl::Time now) {
 
 double Baselines::For(const Rule& rule, const metrics::Route& route, const OwnCounts& own, absl::Time now,
                       bool hour_guard) {
-  const Rate pool_history = Rest(rule, History(metrics::Store::kPoolGroup, now), own.history);
+  const metrics::CodeCounts pool = History(metrics::Store::kPoolGroup, now);  // a copy: see Recent()
+  const Rate pool_history = Rest(rule, pool, own.history);
   const double prior = pool_history.calls > 0 ? pool_history.hits / pool_history.calls : kBaselineFloor;
   double p0 = std::max(kBaselineFloor, prior);
   p0 = std::max(p0, Shrunk(Rest(rule, Recent(metrics::Store::kPoolGroup, now), own.recent), prior));

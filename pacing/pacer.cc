@@ -96,6 +96,10 @@ PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
   PacingEntry& e = table.At(id.index);
   if (e.generation.load(std::memory_order_relaxed) != id.generation) {
     // The slot holds a new number: start it healthy, with a full bucket.
+    // The number it held before leaves the watch list with it.
+    if (e.watched.load(std::memory_order_relaxed) != 0 && watched_numbers.erase(id.index) > 0) {
+      watched_count.fetch_sub(1, std::memory_order_relaxed);
+    }
     e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     e.generation.store(id.generation, std::memory_order_relaxed);
@@ -348,7 +352,9 @@ void Pacer::Tick(absl::Time now) {
       if (rule.action != RuleAction::kWatch || now - since < rule.window) continue;
       const metrics::CodeCounts c = m.store.Window(id, rule.window, now);
       const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
-      if (e.evidence[i].sum < m.thresholds.watch && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
+      const RuleEvidence& ev = e.evidence[i];
+      const bool evidence_holds = ev.sum >= m.thresholds.watch && now - absl::FromUnixSeconds(ev.since_s) <= rule.window;
+      if (!evidence_holds && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
         m.SetWatch(id, e, false, now,
                    absl::StrFormat("%s %.1f%% in the last %s, under the line", RuleCodeName(rule), rate * 100,
                                    absl::FormatDuration(rule.window)));

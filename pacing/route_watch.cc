@@ -80,11 +80,12 @@ std::vector<RouteChange> RouteWatch::Evaluate(const metrics::Store& store, Basel
   std::vector<RouteChange> changes;
   const std::vector<RouteStatus> previous = Elevated();
   std::vector<RouteStatus> next;
-  const metrics::CodeCounts& pool_latest = baselines.Latest(metrics::Store::kPoolGroup, now);
-  const metrics::CodeCounts& pool_recent = baselines.Recent(metrics::Store::kPoolGroup, now);
+  // Copies: the cache may grow (and move) as the loop meets new groups.
+  const metrics::CodeCounts pool_latest = baselines.Latest(metrics::Store::kPoolGroup, now);
+  const metrics::CodeCounts pool_recent = baselines.Recent(metrics::Store::kPoolGroup, now);
   for (int group : store.ActiveGroups()) {
-    const metrics::CodeCounts& latest = baselines.Latest(group, now);
-    const metrics::CodeCounts& recent = baselines.Recent(group, now);
+    const metrics::CodeCounts latest = baselines.Latest(group, now);
+    const metrics::CodeCounts recent = baselines.Recent(group, now);
     std::string route;
     for (const Rule& code : WatchedCodes()) {
       const std::string code_name = RuleCodeName(code);

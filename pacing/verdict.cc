@@ -31,12 +31,22 @@ Thresholds ThresholdsFor(const Policy& policy) {
 Verdict Judge(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
               const PacingEntry& entry, absl::Time now, bool watch) {
   Verdict best;
+  double best_margin = 0;
   for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
     const Rule& rule = policy.rules[i];
     if ((rule.action == RuleAction::kWatch) != watch) continue;
     const RuleEvidence& ev = entry.evidence[i];
     if (!Fires(policy, rule, ev, watch ? h.watch : h.pacing, now)) continue;
-    if (best.fired && !(rule.action == RuleAction::kQuarantine && best.action == RuleAction::kThrottle)) continue;
+    // A quarantine rule outranks a throttle rule; between rules of one
+    // action, the one with the most evidence over h names the reason (a
+    // stream of 603+ is also a stream of 603pre, but 603+ says more).
+    const double margin = ev.sum - (watch ? h.watch : h.pacing);
+    if (best.fired) {
+      const bool outranks = rule.action == RuleAction::kQuarantine && best.action == RuleAction::kThrottle;
+      const bool same = rule.action == best.action;
+      if (!outranks && !(same && margin > best_margin)) continue;
+    }
+    best_margin = margin;
     best.fired = true;
     best.action = rule.action;
     best.rule = i;

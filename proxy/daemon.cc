@@ -154,7 +154,8 @@ int RunDaemon(const Config& config) {
       std::fprintf(stderr, "sippacer: %s\n", std::string(restored.status().message()).c_str());
       return 1;
     }
-    LogLine("INFO", "daemon", absl::StrCat("restored ", *restored, " numbers from ", config.state_file));
+    LogLine("INFO", "daemon", absl::StrCat("restored ", restored->numbers, " numbers and ", restored->countries,
+                                           " country histories from ", config.state_file));
   }
   // Saved from the ops thread through the lock-free readers, never on the SIP thread.
   boost::asio::steady_timer state_timer(io);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "metrics/json_writer.h"
@@ -24,6 +25,95 @@ int64_t Num(const JsonValue& v, absl::string_view key) {
   return f ? static_cast<int64_t>(f->number) : 0;
 }
 
+std::string NumberLine(const metrics::NumberRecord& r, const pacing::NumberPacing& p) {
+  metrics::JsonWriter w;
+  w.BeginObject().Key("n").Uint(r.number).Key("seen").Int(r.last_seen_s);
+  w.Key("pdd").BeginArray().Uint(r.pdd_count).Uint(r.pdd_sum_ms).EndArray();
+  if (p.state != pacing::NumberState::kHealthy) {
+    w.Key("state").String(pacing::StateName(p.state));
+    w.Key("since").Int(p.since == absl::InfinitePast() ? 0 : absl::ToUnixMillis(p.since));
+    w.Key("until").Int(p.until == absl::InfiniteFuture() ? -1 : absl::ToUnixMillis(p.until));
+    w.Key("reason").String(p.reason);
+    w.Key("paced").Uint(p.paced);
+  }
+  w.Key("b").BeginArray();
+  for (const auto& b : r.buckets) {
+    w.BeginArray().Uint(b.epoch).Uint(b.attempts).Uint(b.paced).Uint(b.pre_ring_603).Uint(b.network_blocked);
+    for (uint16_t o : b.outcomes) w.Uint(o);
+    w.EndArray();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+// A day of a country's counts: [utc_day, attempts, pre_ring_603, network_blocked, outcomes...].
+constexpr size_t kCountryDayFields = 4 + metrics::kOutcomeCount;
+
+std::string CountryLine(const metrics::CountryHistory& h) {
+  metrics::JsonWriter w;
+  w.BeginObject().Key("country").Int(h.country_code).Key("days").Uint(h.days_seen);
+  w.Key("d").BeginArray();
+  for (const auto& [day, c] : h.days) {
+    w.BeginArray().Uint(day).Uint(c.attempts).Uint(c.pre_ring_603).Uint(c.network_blocked);
+    for (uint32_t o : c.by_outcome) w.Uint(o);
+    w.EndArray();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer, absl::Time now) {
+  metrics::NumberRecord r;
+  r.number = static_cast<metrics::E164>(v.Get("n")->number);
+  r.last_seen_s = Num(v, "seen");
+  if (const JsonValue* pdd = v.Get("pdd"); pdd && pdd->items.size() == 2) {
+    r.pdd_count = static_cast<uint32_t>(pdd->items[0].number);
+    r.pdd_sum_ms = static_cast<uint64_t>(pdd->items[1].number);
+  }
+  if (const JsonValue* b = v.Get("b")) {
+    for (const JsonValue& item : b->items) {
+      if (item.items.size() != 5 + metrics::kOutcomeCount) continue;
+      metrics::NumberRecord::BucketRecord br;
+      br.epoch = static_cast<uint32_t>(item.items[0].number);
+      br.attempts = static_cast<uint16_t>(item.items[1].number);
+      br.paced = static_cast<uint16_t>(item.items[2].number);
+      br.pre_ring_603 = static_cast<uint16_t>(item.items[3].number);
+      br.network_blocked = static_cast<uint16_t>(item.items[4].number);
+      for (int k = 0; k < metrics::kOutcomeCount; ++k) br.outcomes[k] = static_cast<uint16_t>(item.items[5 + k].number);
+      r.buckets.push_back(br);
+    }
+  }
+  const metrics::NumberId id = store.ImportNumber(r, now);
+  if (const JsonValue* st = v.Get("state")) {
+    pacing::NumberPacing p;
+    p.state = StateFromName(st->text);
+    p.since = absl::FromUnixMillis(Num(v, "since"));
+    const int64_t until = Num(v, "until");
+    p.until = until < 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(until);
+    if (const JsonValue* reason = v.Get("reason")) p.reason = reason->text;
+    p.paced = static_cast<uint64_t>(Num(v, "paced"));
+    pacer.Restore(id, p);
+  }
+}
+
+void LoadCountry(const JsonValue& v, metrics::Store& store) {
+  metrics::CountryHistory h;
+  h.country_code = static_cast<int>(Num(v, "country"));
+  h.days_seen = static_cast<uint32_t>(Num(v, "days"));
+  if (const JsonValue* d = v.Get("d")) {
+    for (const JsonValue& item : d->items) {
+      if (item.items.size() != kCountryDayFields) continue;
+      metrics::CodeCounts c;
+      c.attempts = static_cast<uint32_t>(item.items[1].number);
+      c.pre_ring_603 = static_cast<uint32_t>(item.items[2].number);
+      c.network_blocked = static_cast<uint32_t>(item.items[3].number);
+      for (int k = 0; k < metrics::kOutcomeCount; ++k) c.by_outcome[k] = static_cast<uint32_t>(item.items[4 + k].number);
+      h.days.emplace_back(static_cast<uint32_t>(item.items[0].number), c);
+    }
+  }
+  store.ImportCountry(h);
+}
+
 }  // namespace
 
 absl::Status SaveState(const std::string& path, const metrics::Store& store, const pacing::Pacer& pacer,
@@ -32,29 +122,12 @@ absl::Status SaveState(const std::string& path, const metrics::Store& store, con
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) return absl::UnavailableError(absl::StrCat("--state_file: cannot write ", tmp, ": ", std::strerror(errno)));
   bool ok = true;
-  store.ExportNumbers([&](const metrics::NumberRecord& r) {
-    const pacing::NumberPacing p = pacer.State(r.number);
-    metrics::JsonWriter w;
-    w.BeginObject().Key("n").Uint(r.number).Key("seen").Int(r.last_seen_s);
-    w.Key("pdd").BeginArray().Uint(r.pdd_count).Uint(r.pdd_sum_ms).EndArray();
-    if (p.state != pacing::NumberState::kHealthy) {
-      w.Key("state").String(pacing::StateName(p.state));
-      w.Key("since").Int(p.since == absl::InfinitePast() ? 0 : absl::ToUnixMillis(p.since));
-      w.Key("until").Int(p.until == absl::InfiniteFuture() ? -1 : absl::ToUnixMillis(p.until));
-      w.Key("reason").String(p.reason);
-      w.Key("paced").Uint(p.paced);
-    }
-    w.Key("b").BeginArray();
-    for (const auto& b : r.buckets) {
-      w.BeginArray().Uint(b.epoch).Uint(b.attempts).Uint(b.paced).Uint(b.pre_ring_603).Uint(b.network_blocked);
-      for (uint16_t o : b.outcomes) w.Uint(o);
-      w.EndArray();
-    }
-    w.EndArray().EndObject();
-    std::string line = w.Take();
+  auto write = [&](std::string line) {
     line.push_back('\n');
     ok = ok && std::fwrite(line.data(), 1, line.size(), f) == line.size();
-  });
+  };
+  store.ExportNumbers([&](const metrics::NumberRecord& r) { write(NumberLine(r, pacer.State(r.number))); });
+  store.ExportCountries([&](const metrics::CountryHistory& h) { write(CountryLine(h)); });
   ok = std::fflush(f) == 0 && ok;
   ok = std::fclose(f) == 0 && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -64,50 +137,26 @@ absl::Status SaveState(const std::string& path, const metrics::Store& store, con
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
-                                 absl::Time now) {
+absl::StatusOr<RestoredState> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
+                                        absl::Time now) {
   std::ifstream in(path);
-  if (!in) return 0;  // first start
-  size_t restored = 0, line_no = 0;
+  if (!in) return RestoredState{};  // first start
+  RestoredState restored;
+  size_t line_no = 0;
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
     auto v = ParseJson(line);
-    if (!v.ok() || v->Get("n") == nullptr) {
-      return absl::DataLossError(absl::StrCat("--state_file: ", path, " line ", line_no, " is not a saved number"));
+    if (v.ok() && v->Get("n") != nullptr) {
+      LoadNumber(*v, store, pacer, now);
+      ++restored.numbers;
+    } else if (v.ok() && v->Get("country") != nullptr) {
+      LoadCountry(*v, store);
+      ++restored.countries;
+    } else {
+      return absl::DataLossError(
+          absl::StrCat("--state_file: ", path, " line ", line_no, " is not a saved number or country"));
     }
-    metrics::NumberRecord r;
-    r.number = static_cast<metrics::E164>(v->Get("n")->number);
-    r.last_seen_s = Num(*v, "seen");
-    if (const JsonValue* pdd = v->Get("pdd"); pdd && pdd->items.size() == 2) {
-      r.pdd_count = static_cast<uint32_t>(pdd->items[0].number);
-      r.pdd_sum_ms = static_cast<uint64_t>(pdd->items[1].number);
-    }
-    if (const JsonValue* b = v->Get("b")) {
-      for (const JsonValue& item : b->items) {
-        if (item.items.size() != 5 + metrics::kOutcomeCount) continue;
-        metrics::NumberRecord::BucketRecord br;
-        br.epoch = static_cast<uint32_t>(item.items[0].number);
-        br.attempts = static_cast<uint16_t>(item.items[1].number);
-        br.paced = static_cast<uint16_t>(item.items[2].number);
-        br.pre_ring_603 = static_cast<uint16_t>(item.items[3].number);
-        br.network_blocked = static_cast<uint16_t>(item.items[4].number);
-        for (int k = 0; k < metrics::kOutcomeCount; ++k) br.outcomes[k] = static_cast<uint16_t>(item.items[5 + k].number);
-        r.buckets.push_back(br);
-      }
-    }
-    const metrics::NumberId id = store.ImportNumber(r, now);
-    if (const JsonValue* st = v->Get("state")) {
-      pacing::NumberPacing p;
-      p.state = StateFromName(st->text);
-      p.since = absl::FromUnixMillis(Num(*v, "since"));
-      const int64_t until = Num(*v, "until");
-      p.until = until < 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(until);
-      if (const JsonValue* reason = v->Get("reason")) p.reason = reason->text;
-      p.paced = static_cast<uint64_t>(Num(*v, "paced"));
-      pacer.Restore(id, p);
-    }
-    ++restored;
   }
   return restored;
 }

@@ -3,10 +3,16 @@
 // seconds and at SIGTERM, and restored at start, so a restart (or a crash,
 // less the last period) forgets no quarantine and no count.
 //
-// One JSON object per line, one line per tracked number, written to a
-// temporary file and renamed over the old one, so a crash mid-write leaves
-// the previous state intact. Saving reads the Store and Pacer through their
-// lock-free readers (the ops thread); loading runs before traffic starts.
+// One JSON object per line, one line per tracked number, then one per
+// dialed country with a history (its days of counts, which decide when a
+// new market stops learning), written to a temporary file and renamed over
+// the old one, so a crash mid-write leaves the previous state intact.
+// Saving reads the Store and Pacer through their lock-free readers (the ops
+// thread); loading runs before traffic starts. Files written before country
+// lines existed load as they are.
+//
+//   {"n":15551230001,"seen":...,"pdd":[...],"b":[[epoch,attempts,...],...]}
+//   {"country":49,"days":3,"d":[[utc_day,attempts,pre_ring_603,network_blocked,o0..o16],...]}
 
 #include <string>
 
@@ -21,8 +27,13 @@ inline constexpr absl::Duration kStateSaveEvery = absl::Seconds(5);
 
 absl::Status SaveState(const std::string& path, const metrics::Store& store, const pacing::Pacer& pacer,
                        absl::Time now);
-// A missing file is no error (a first start). Returns how many numbers came back.
-absl::StatusOr<size_t> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
+struct RestoredState {
+  size_t numbers = 0;
+  size_t countries = 0;
+};
+
+// A missing file is no error (a first start). Returns what came back.
+absl::StatusOr<RestoredState> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
                                  absl::Time now);
 
 }  // namespace sippacer::proxy

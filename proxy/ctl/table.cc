@@ -55,24 +55,54 @@ std::string Format(const std::vector<Row>& rows) {
   return out;
 }
 
+// "480 56% (rest 32%), 603pre 9% (rest 2%)": the codes a route stands out in.
+std::string ElevatedSummary(const JsonValue* elevated) {
+  if (elevated == nullptr) return "-";
+  std::string out;
+  for (const JsonValue& e : elevated->items) {
+    const JsonValue* code = e.Get("code");
+    const JsonValue* rate = e.Get("rate");
+    const JsonValue* rest = e.Get("rest_rate");
+    absl::StrAppend(&out, out.empty() ? "" : ", ", code ? code->text : "?",
+                    absl::StrFormat(" %.0f%% (rest %.0f%%)", rate ? rate->number * 100 : 0,
+                                    rest ? rest->number * 100 : 0));
+  }
+  return out.empty() ? "-" : out;
+}
+
+bool AnyHas(const JsonValue& items, absl::string_view key) {
+  return std::any_of(items.items.begin(), items.items.end(), [key](const JsonValue& g) { return g.Get(key); });
+}
+
+// Carriers, countries, areas and hours: the columns are the fields the
+// daemon sent (countries have a status, route groups an "elevated" list).
 std::string GroupTable(const JsonValue& items, absl::string_view key) {
   std::set<std::string> codes;
   for (const JsonValue& g : items.items) {
     if (const JsonValue* c = g.Get("codes")) for (const auto& [k, v] : c->fields) codes.insert(k);
   }
+  const bool status = AnyHas(items, "status"), elevated = AnyHas(items, "elevated");
   std::vector<Row> rows;
-  Row head = {std::string(key), "ATTEMPTS"};
+  Row head = {std::string(key)};
+  if (status) head.insert(head.end(), {"STATUS", "DAYS"});
+  head.push_back("ATTEMPTS");
   for (const std::string& c : codes) head.push_back(c);
+  if (elevated) head.push_back("ELEVATED");
   rows.push_back(head);
   for (const JsonValue& g : items.items) {
-    const JsonValue* k = g.Get(key);
-    const JsonValue* a = g.Get("attempts");
-    Row r = {k ? k->ToText() : "?", a ? a->ToText() : "0"};
+    auto text = [&g](absl::string_view k, const char* absent) {
+      const JsonValue* v = g.Get(k);
+      return v ? v->ToText() : absent;
+    };
+    Row r = {text(key, "?")};
+    if (status) r.insert(r.end(), {text("status", "-"), text("days", "-")});
+    r.push_back(text("attempts", "0"));
     const JsonValue* c = g.Get("codes");
     for (const std::string& code : codes) {
       const JsonValue* n = c ? c->Get(code) : nullptr;
       r.push_back(n ? n->ToText() : "0");
     }
+    if (elevated) r.push_back(ElevatedSummary(g.Get("elevated")));
     rows.push_back(r);
   }
   return Format(rows);
@@ -102,6 +132,7 @@ std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
   }
   if (const JsonValue* c = answer.Get("carriers")) return GroupTable(*c, "carrier");
   if (const JsonValue* c = answer.Get("countries")) return GroupTable(*c, "country_code");
+  if (const JsonValue* a = answer.Get("areas")) return GroupTable(*a, "area_code");
   if (const JsonValue* h = answer.Get("hours")) return GroupTable(*h, "hour");
   if (const JsonValue* c = answer.Get("commands")) {
     std::string out;

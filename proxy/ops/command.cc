@@ -53,8 +53,9 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     const std::string& what = w[1];
     if (what == "info") return answer(RenderInfo(v, now));
     if (what == "codes") return answer(RenderCodes(v, now));
-    if (what == "carriers") return answer(RenderGroups("carriers", "carrier", v.store->Carriers()));
-    if (what == "countries") return answer(RenderGroups("countries", "country_code", v.store->Countries()));
+    if (what == "carriers") return answer(RenderCarriers(v));
+    if (what == "countries") return answer(RenderCountries(v));
+    if (what == "areas") return answer(RenderAreas(v));
     if (what == "hours") return answer(RenderGroups("hours", "hour", v.store->Hours()));
     if (what == "policy") return answer(RenderPolicy(v.pacer->policy()));
     if (what == "numbers") return answer(RenderNumbers(v, {w.begin() + 2, w.end()}, now));

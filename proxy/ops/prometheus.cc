@@ -61,6 +61,11 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   for (NumberState s : {NumberState::kHealthy, NumberState::kThrottled, NumberState::kQuarantined, NumberState::kProbation}) {
     absl::StrAppend(&out, "sippacer_numbers{state=\"", pacing::StateName(s), "\"} ", v.pacer->numbers_in_state(s), "\n");
   }
+  Head(out, "sippacer_numbers_watched", "gauge", "Tracked numbers a watch rule flags (flagged, not paced).");
+  absl::StrAppend(&out, "sippacer_numbers_watched ", v.pacer->numbers_watched(), "\n");
+  Head(out, "sippacer_routes_elevated", "gauge",
+       "Route and code pairs (carrier, country, area code) whose rate stands well above the rest of the pool.");
+  absl::StrAppend(&out, "sippacer_routes_elevated ", v.pacer->ElevatedRoutes().size(), "\n");
   Head(out, "sippacer_numbers_evicted_total", "counter", "Idle healthy numbers evicted at --max_numbers.");
   absl::StrAppend(&out, "sippacer_numbers_evicted_total ", v.store->evictions(), "\n");
   Head(out, "sippacer_calls_active", "gauge", "Calls in progress through the relay.");

@@ -1,10 +1,13 @@
 #include "proxy/ops/render.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "metrics/e164.h"
 #include "pacing/event_json.h"
 #include "pacing/rule_match.h"
@@ -29,6 +32,8 @@ void WriteNumberBody(JsonWriter& w, const metrics::NumberSnapshot& s, const paci
   w.Key("number").String(metrics::FormatE164(s.number));
   w.Key("state").String(pacing::StateName(p.state));
   w.Key("reason").String(p.reason);
+  w.Key("watched").Bool(p.watched);
+  if (p.watched) w.Key("watch_reason").String(p.watch_reason);
   if (p.until != absl::InfiniteFuture() && p.state == pacing::NumberState::kQuarantined) {
     w.Key("until").String(IsoTime(p.until));
   }
@@ -44,6 +49,100 @@ void WriteNumberBody(JsonWriter& w, const metrics::NumberSnapshot& s, const paci
   w.Key("pdd_ms_avg").Double(s.pdd_ms_avg);
   w.Key("last_seen").String(IsoTime(s.last_seen));
   if (!s.last_reason_header.empty()) w.Key("last_reason_header").String(s.last_reason_header);
+}
+
+void WriteGroupCounts(JsonWriter& w, const metrics::CodeCounts& c) {
+  w.Key("attempts").Uint(c.attempts);
+  WriteCodes(w, "codes", c);
+  w.Key("pre_ring_603").Uint(c.pre_ring_603);
+  w.Key("network_blocked").Uint(c.network_blocked);
+}
+
+// The codes `route` ("area:212") stands out in now; [] when none.
+void WriteElevated(JsonWriter& w, absl::string_view route, const std::vector<pacing::RouteStatus>& elevated) {
+  w.Key("elevated").BeginArray();
+  for (const pacing::RouteStatus& r : elevated) {
+    if (r.route != route) continue;
+    w.BeginObject();
+    w.Key("code").String(r.code).Key("rate").Double(r.rate).Key("rest_rate").Double(r.rest_rate);
+    w.Key("calls").Uint(r.calls).Key("since").String(IsoTime(r.since));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+using GroupExtra = std::function<void(JsonWriter&, const metrics::GroupSnapshot&)>;
+
+// One route kind's groups; `route_kind` is what Store::GroupName puts
+// before the key ("carrier", "country", "area").
+std::string RenderRouteGroups(absl::string_view field, absl::string_view key_name, absl::string_view route_kind,
+                              const std::vector<metrics::GroupSnapshot>& groups,
+                              const std::vector<pacing::RouteStatus>& elevated, const GroupExtra& extra) {
+  JsonWriter w;
+  w.BeginObject().Key(field).BeginArray();
+  for (const metrics::GroupSnapshot& g : groups) {
+    w.BeginObject();
+    w.Key(key_name).String(g.key);
+    WriteGroupCounts(w, g.counts);
+    if (extra) extra(w, g);
+    WriteElevated(w, absl::StrCat(route_kind, ":", g.key), elevated);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+// A country's baseline keys: every outcome, then the two kinds of 603.
+constexpr int kBaselineKeys = metrics::kOutcomeCount + 2;
+
+absl::string_view BaselineKey(int k) {
+  if (k < metrics::kOutcomeCount) return metrics::OutcomeKey(static_cast<metrics::Outcome>(k));
+  return k == metrics::kOutcomeCount ? "603pre" : "603+";
+}
+
+uint32_t BaselineHits(const metrics::CodeCounts& c, int k) {
+  if (k < metrics::kOutcomeCount) return c.by_outcome[k];
+  return k == metrics::kOutcomeCount ? c.pre_ring_603 : c.network_blocked;
+}
+
+// How each code's daily rate varied over the country's recorded days: what
+// a new market's numbers will be judged against once it is ready.
+void WriteBaseline(JsonWriter& w, const metrics::CountryHistory& h) {
+  w.Key("baseline").BeginObject();
+  for (int k = 0; k < kBaselineKeys; ++k) {
+    std::vector<double> rates;
+    bool any = false;
+    for (const auto& [day, c] : h.days) {
+      if (c.attempts == 0) continue;
+      const uint32_t hits = BaselineHits(c, k);
+      any = any || hits > 0;
+      rates.push_back(static_cast<double>(hits) / c.attempts);
+    }
+    if (!any) continue;
+    double sum = 0;
+    for (double r : rates) sum += r;
+    const auto [lo, hi] = std::minmax_element(rates.begin(), rates.end());
+    w.Key(BaselineKey(k)).BeginObject();
+    w.Key("mean").Double(sum / rates.size()).Key("min").Double(*lo).Key("max").Double(*hi);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+int CountryCode(absl::string_view key) {
+  int cc = 0;
+  return absl::SimpleAtoi(absl::StripPrefix(key, "+"), &cc) ? cc : 0;
+}
+
+// Every country dialed since start, and those known only from a saved
+// history (after a restart, before their first call), by country code.
+std::vector<metrics::GroupSnapshot> CountryGroups(const metrics::Store& store) {
+  std::map<int, metrics::CodeCounts> by_code;
+  for (const metrics::GroupSnapshot& g : store.Countries()) by_code[CountryCode(g.key)] = g.counts;
+  store.ExportCountries([&](const metrics::CountryHistory& h) { by_code.try_emplace(h.country_code); });
+  std::vector<metrics::GroupSnapshot> out;
+  for (const auto& [cc, counts] : by_code) out.push_back({absl::StrCat("+", cc), counts});
+  return out;
 }
 
 }  // namespace
@@ -72,7 +171,7 @@ std::string RenderHelp() {
   w.BeginObject().Key("commands").BeginArray();
   for (const char* c : {"help", "show info", "show codes", "show number NUM",
                         "show numbers [state=S] [sort=CODE|attempts] [limit=N]", "show carriers",
-                        "show countries", "show hours", "show policy", "set policy KEY=VALUE ...",
+                        "show countries", "show areas", "show hours", "show policy", "set policy KEY=VALUE ...",
                         "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
     w.String(c);
   }
@@ -95,7 +194,9 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("numbers_throttled").Uint(v.pacer->numbers_in_state(NumberState::kThrottled));
   w.Key("numbers_quarantined").Uint(v.pacer->numbers_in_state(NumberState::kQuarantined));
   w.Key("numbers_probation").Uint(v.pacer->numbers_in_state(NumberState::kProbation));
+  w.Key("numbers_watched").Uint(v.pacer->numbers_watched());
   w.Key("numbers_evicted").Uint(v.store->evictions());
+  w.Key("routes_elevated").Uint(v.pacer->ElevatedRoutes().size());
   w.Key("dry_run").Bool(v.pacer->policy().dry_run);
   if (v.cdr != nullptr) {
     const CdrWriter::Status s = v.cdr->status();
@@ -201,14 +302,31 @@ std::string RenderGroups(absl::string_view field, absl::string_view key_name,
     int64_t hour = 0;
     if (key_name == "hour" && absl::SimpleAtoi(g.key, &hour)) w.Key("hour").Int(hour);
     else w.Key(key_name).String(g.key);
-    w.Key("attempts").Uint(g.counts.attempts);
-    WriteCodes(w, "codes", g.counts);
-    w.Key("pre_ring_603").Uint(g.counts.pre_ring_603);
-    w.Key("network_blocked").Uint(g.counts.network_blocked);
+    WriteGroupCounts(w, g.counts);
     w.EndObject();
   }
   w.EndArray().EndObject();
   return w.Take();
+}
+
+std::string RenderCarriers(const OpsView& v) {
+  return RenderRouteGroups("carriers", "carrier", "carrier", v.store->Carriers(), v.pacer->ElevatedRoutes(), nullptr);
+}
+
+std::string RenderCountries(const OpsView& v) {
+  auto status = [&v](JsonWriter& w, const metrics::GroupSnapshot& g) {
+    const int cc = CountryCode(g.key);
+    const metrics::CountryHistory h = v.store->Country(cc);
+    w.Key("status").String(v.pacer->CountryLearning(cc) ? "learning" : "ready");
+    w.Key("days").Uint(h.days_seen);
+    WriteBaseline(w, h);
+  };
+  return RenderRouteGroups("countries", "country_code", "country", CountryGroups(*v.store), v.pacer->ElevatedRoutes(),
+                           status);
+}
+
+std::string RenderAreas(const OpsView& v) {
+  return RenderRouteGroups("areas", "area_code", "area", v.store->Areas(), v.pacer->ElevatedRoutes(), nullptr);
 }
 
 std::string RenderPolicy(const pacing::Policy& p) {
@@ -223,6 +341,8 @@ std::string RenderPolicy(const pacing::Policy& p) {
   w.Key("dry_run").Bool(p.dry_run);
   w.Key("confidence").Double(p.confidence);
   w.Key("hour_guard").Bool(p.hour_guard);
+  w.Key("false_alarm_rate").Double(p.false_alarm_rate);
+  w.Key("baseline_days").Int(p.baseline_days);
   w.EndObject();
   return w.Take();
 }

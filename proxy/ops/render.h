@@ -35,6 +35,12 @@ std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now)
 std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args, absl::Time now);
 std::string RenderGroups(absl::string_view field, absl::string_view key_name,
                          const std::vector<metrics::GroupSnapshot>& groups);
+// The route groups since start, each with the codes it stands out in now
+// ("elevated", from Pacer::ElevatedRoutes); countries also with their
+// new-market status and daily baseline.
+std::string RenderCarriers(const OpsView& v);
+std::string RenderCountries(const OpsView& v);
+std::string RenderAreas(const OpsView& v);
 std::string RenderPolicy(const pacing::Policy& p);
 std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p);
 std::string RenderEvent(const pacing::StateChange& change);

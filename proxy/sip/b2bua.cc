@@ -238,7 +238,7 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   return 0;
 }
 
-bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* auth_headers) {
+bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* auth_headers, bool resend) {
   su_home_t* home = call->home;
   if (call->b_leg == nullptr) {
     // A new dialog toward the trunk: our host in From, a fresh Call-ID and tag.
@@ -262,7 +262,9 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
   const std::string ruri = absl::StrCat("sip:", callee_user, "@", trunk_uri_host_);
   sip_max_forwards_t mf[1];
   sip_max_forwards_init(mf);
-  mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count - 1 : 69;
+  // A re-sent INVITE (digest retry) was decremented when it was first built.
+  const int hop = resend ? 0 : 1;
+  mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count - hop : 70 - hop;
   const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(inv);
   const sip_privacy_t* privacy = sip_privacy(inv);
   call->b_invite = nta_outgoing_tcreate(

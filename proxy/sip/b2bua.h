@@ -59,7 +59,10 @@ class B2bua {
   void PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee,
                       int code, absl::string_view phrase, absl::string_view paced,
                       bool acl, absl::Time now);
-  bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers);
+  // `resend`: a digest retry of an INVITE already sent (Max-Forwards was
+  // decremented then).
+  bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers,
+                       bool resend = false);
   bool RetryWithCredentials(Call* call, const sip_t* challenge);
   void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
   void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);

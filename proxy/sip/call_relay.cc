@@ -145,18 +145,10 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
     counters_.auth_retries.Add();
     nta_outgoing_destroy(call->b_invite);
     call->b_invite = nullptr;
-    // The re-sent INVITE carries the dialer's values exactly as the first did.
-    sip_t copy = *inv;
-    sip_request_t rq = *inv->sip_request;
-    copy.sip_request = &rq;
-    sip_from_t from = *inv->sip_from;
-    copy.sip_from = &from;
-    // SendTrunkInvite decrements Max-Forwards; this INVITE already was.
-    sip_max_forwards_t mf[1];
-    sip_max_forwards_init(mf);
-    mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count + 1 : 70;
-    copy.sip_max_forwards = mf;
-    sent = SendTrunkInvite(call, &copy, headers);
+    // The re-sent INVITE carries the values of the first one, read from
+    // its message (never from a copied sip_t: extension headers such as
+    // P-Asserted-Identity live past the struct, in the message itself).
+    sent = SendTrunkInvite(call, inv, headers, /*resend=*/true);
     if (!sent) LogLine("WARN", "relay", "could not re-send INVITE with trunk credentials");
   }
   msg_destroy(req);

@@ -3,7 +3,8 @@ before ring, number B always answered."""
 import harness as h
 
 A, B = "15551230001", "15551230002"
-RULES = ["--rules=603>=20%/10m:throttle,603>=35%/10m:quarantine", "--min_attempts=10",
+RULES = ["--rules=603>=20%/10m:throttle,603>=35%/10m:quarantine", "--min_attempts=5",
+         "--false_alarm_rate=0.5",
          "--confidence=0", "--throttled_cpm=6000", "--quarantine_for=0"]
 
 

@@ -34,7 +34,7 @@ def raw(data, read=True):
 h.check('"error"' in raw(b"\x00\xff\xfe garbage\n"), "junk gets an error")
 h.check('"error"' in raw(b"show number abc\n"), "a bad number gets an error")
 h.check('"error"' in raw(b"set policy min_attempts=0\n"), "a bad policy value gets an error")
-h.check_eq(d.request("show policy")["min_attempts"], 20, "policy after a refused update")
+h.check_eq(d.request("show policy")["min_attempts"], 5, "policy after a refused update")
 h.check("line too long" in raw(b"x" * 10000 + b"\n"), "an oversized line is refused")
 two = raw(b"bogus\nshow info\n")
 h.check(two.count("\n") == 2 and '"version"' in two, f"the connection stays usable after an error: {two!r}")

@@ -2,6 +2,7 @@
 
 #include "pacing/pacer.h"
 #include "proxy/ctl/json_value.h"
+#include "proxy/ctl/table.h"
 #include "proxy/ops/metrics_http.h"
 #include "proxy/ops/render.h"
 
@@ -11,7 +12,7 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 struct World {
-  World() : store(metrics::StoreOptions{}), pacer(store, Policy(), nullptr) {
+  explicit World(pacing::Policy policy = Policy()) : store(metrics::StoreOptions{}), pacer(store, std::move(policy), nullptr) {
     view.store = &store;
     view.pacer = &pacer;
     view.relay = &relay;
@@ -24,13 +25,13 @@ struct World {
     p.rules = *pacing::ParseRules("603>=50%/15m:throttle");
     return p;
   }
-  void Call(metrics::E164 n, int code) {
-    pacer.OnInvite(n, 15550001234, kT0);
+  void Call(metrics::E164 n, int code, metrics::E164 callee = 15550001234, absl::Time at = kT0) {
+    pacer.OnInvite(n, callee, at);
     metrics::CallOutcome o;
     o.caller = n;
-    o.callee = 15550001234;
+    o.callee = callee;
     o.code = code;
-    o.final_at = kT0;
+    o.final_at = at;
     pacer.OnFinal(o);
     relay.invites_total.Add();
   }
@@ -92,6 +93,132 @@ TEST_CASE("Prometheus text has HELP, TYPE and escaped labels", "[proxy]") {
   CHECK(text.find("sippacer_numbers{state=\"healthy\"} 2\n") != std::string::npos);
   CHECK(text.find("sippacer_post_dial_delay_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
   CHECK(text.find("sippacer_number_603_ratio{number=\"+15551230001\"} 0.3\n") != std::string::npos);
+}
+
+// The group of `items` whose `key_name` is `key`.
+const JsonValue* Group(const JsonValue& answer, absl::string_view field, absl::string_view key_name,
+                       absl::string_view key) {
+  for (const JsonValue& g : answer.Get(field)->items) {
+    if (g.Get(key_name)->text == key) return &g;
+  }
+  return nullptr;
+}
+
+// Area 212 declines half its calls with 480, area 310 5%; +49 80%. Each
+// caller dials once, so no number is judged.
+void DialRoutes(World& w) {
+  metrics::E164 caller = 15552000000;
+  absl::Time t = kT0;
+  for (int i = 0; i < 100; ++i) w.Call(++caller, i % 2 ? 480 : 200, 12125550000 + i, t += absl::Seconds(1));
+  for (int i = 0; i < 200; ++i) w.Call(++caller, i % 20 ? 200 : 480, 13105550000 + i, t += absl::Seconds(1));
+  for (int i = 0; i < 60; ++i) w.Call(++caller, i % 5 ? 480 : 200, 4930123000 + i, t += absl::Seconds(1));
+  w.pacer.Tick(t);
+}
+
+TEST_CASE("show areas, carriers and countries name the routes elevated now", "[proxy]") {
+  World w;
+  DialRoutes(w);
+  JsonValue areas = Parse(RenderAreas(w.view));
+  const JsonValue* a212 = Group(areas, "areas", "area_code", "212");
+  REQUIRE(a212 != nullptr);
+  CHECK(a212->Get("attempts")->number == 100);
+  CHECK(a212->Get("codes")->Get("480")->number == 50);
+  const JsonValue* elevated = a212->Get("elevated");
+  REQUIRE(elevated->items.size() == 1);
+  CHECK(elevated->items[0].Get("code")->text == "480");
+  CHECK(elevated->items[0].Get("rate")->number == Approx(0.5));
+  CHECK(elevated->items[0].Get("rest_rate")->number < 0.25);
+  CHECK(elevated->items[0].Get("calls")->number == 100);
+  CHECK(elevated->items[0].Get("since")->text.back() == 'Z');
+  CHECK(Group(areas, "areas", "area_code", "310")->Get("elevated")->items.empty());
+
+  JsonValue countries = Parse(RenderCountries(w.view));
+  const JsonValue* de = Group(countries, "countries", "country_code", "+49");
+  REQUIRE(de != nullptr);
+  REQUIRE(de->Get("elevated")->items.size() == 1);
+  CHECK(de->Get("elevated")->items[0].Get("code")->text == "480");
+  JsonValue carriers = Parse(RenderCarriers(w.view));
+  REQUIRE(carriers.Get("carriers")->items.size() == 1);
+  CHECK(carriers.Get("carriers")->items[0].Get("elevated")->items.empty());  // it is the whole pool
+
+  CHECK(Parse(RenderInfo(w.view, kT0)).Get("routes_elevated")->number == 2);
+  CHECK(RenderPrometheus(w.view, kT0).find("\nsippacer_routes_elevated 2\n") != std::string::npos);
+  const std::string table = RenderForPerson(areas, {});
+  CHECK(table.find("ELEVATED") != std::string::npos);
+  CHECK(table.find("480 50% (rest ") != std::string::npos);
+}
+
+TEST_CASE("show countries: learning or ready, days of history and the daily baseline", "[proxy]") {
+  World w;
+  auto day = [](uint32_t attempts, uint32_t c603, uint32_t pre, uint32_t blocked, uint32_t c200) {
+    metrics::CodeCounts c;
+    c.attempts = attempts;
+    c.by_outcome[static_cast<int>(metrics::Outcome::k603)] = c603;
+    c.pre_ring_603 = pre;
+    c.network_blocked = blocked;
+    c.by_outcome[static_cast<int>(metrics::Outcome::k2xx)] = c200;
+    return c;
+  };
+  // A day with no attempts (late answers only) is no day of the baseline.
+  w.store.ImportCountry({49, 2, {{20830, day(0, 3, 0, 0, 0)}, {20831, day(100, 10, 5, 2, 80)},
+                                 {20832, day(50, 10, 0, 0, 40)}}});
+  w.store.ImportCountry({44, 6, {{20832, day(40, 0, 0, 0, 40)}}});
+  JsonValue countries = Parse(RenderCountries(w.view));
+  REQUIRE(countries.Get("countries")->items.size() == 3);  // +1 dialed, +44 and +49 restored
+  const JsonValue* us = Group(countries, "countries", "country_code", "+1");
+  CHECK(us->Get("status")->text == "ready");  // the home country never learns
+  CHECK(us->Get("attempts")->number == 11);
+  const JsonValue* uk = Group(countries, "countries", "country_code", "+44");
+  CHECK(uk->Get("status")->text == "ready");
+  CHECK(uk->Get("days")->number == 6);
+  CHECK(uk->Get("attempts")->number == 0);
+  CHECK(uk->Get("baseline")->Get("200")->Get("mean")->number == 1);
+  const JsonValue* de = Group(countries, "countries", "country_code", "+49");
+  CHECK(de->Get("status")->text == "learning");
+  CHECK(de->Get("days")->number == 2);
+  const JsonValue* base = de->Get("baseline");
+  CHECK(base->Get("603")->Get("mean")->number == Approx(0.15));
+  CHECK(base->Get("603")->Get("min")->number == Approx(0.1));
+  CHECK(base->Get("603")->Get("max")->number == Approx(0.2));
+  CHECK(base->Get("603pre")->Get("mean")->number == Approx(0.025));
+  CHECK(base->Get("603pre")->Get("min")->number == 0);
+  CHECK(base->Get("603+")->Get("max")->number == Approx(0.02));
+  CHECK(base->Get("200")->Get("mean")->number == Approx(0.8));
+  CHECK(base->Get("480") == nullptr);
+  const std::string table = RenderForPerson(countries, {});
+  CHECK(table.find("STATUS") != std::string::npos);
+  CHECK(table.find("learning") != std::string::npos);
+}
+
+TEST_CASE("a number a watch rule flags is watched, not paced", "[proxy]") {
+  pacing::Policy p = World::Policy();
+  p.rules = *pacing::ParseRules("603>=50%/15m:throttle,486>=30%/1h:watch");
+  p.false_alarm_rate = 0.5;  // a loose design, so a few calls decide
+  p.hour_guard = false;
+  World w(p);
+  absl::Time t = kT0;
+  for (int i = 0; i < 20; ++i) w.Call(15551230003, 486, 15550001234, t += absl::Seconds(30));
+  REQUIRE(w.pacer.State(15551230003).watched);
+  JsonValue n = Parse(RenderNumber(w.view, 15551230003, t));
+  CHECK(n.Get("watched")->boolean);
+  CHECK(n.Get("state")->text == "healthy");
+  CHECK_FALSE(n.Get("watch_reason")->text.empty());
+  JsonValue quiet = Parse(RenderNumber(w.view, 15551230001, t));
+  CHECK_FALSE(quiet.Get("watched")->boolean);
+  CHECK(quiet.Get("watch_reason") == nullptr);
+  JsonValue list = Parse(RenderNumbers(w.view, {"sort=486", "limit=1"}, t));
+  CHECK(list.Get("numbers")->items[0].Get("watched")->boolean);
+  JsonValue info = Parse(RenderInfo(w.view, t));
+  CHECK(info.Get("numbers_watched")->number == 1);
+  CHECK(info.Get("routes_elevated")->number == 0);
+  const std::string text = RenderPrometheus(w.view, t);
+  CHECK(text.find("# TYPE sippacer_numbers_watched gauge\nsippacer_numbers_watched 1\n") != std::string::npos);
+  CHECK(text.find("# TYPE sippacer_routes_elevated gauge\n") != std::string::npos);
+}
+
+TEST_CASE("help lists show areas", "[proxy]") {
+  const std::string help = RenderHelp();
+  CHECK(help.find("\"show areas\"") != std::string::npos);
 }
 
 TEST_CASE("events render as one JSON line", "[proxy]") {
