@@ -8,8 +8,8 @@
 namespace sippacer::pacing {
 namespace {
 
-constexpr uint32_t kMinCalls = 40;
-constexpr double kRiseFactor = 1.5, kRisePoints = 0.05, kRiseChance = 1e-6;
+constexpr uint32_t kMinCalls = 20;
+constexpr double kRiseFactor = 1.5, kRisePoints = 0.05, kRiseChance = 1e-7;
 constexpr double kFallFactor = 1.25, kFallPoints = 0.025;
 
 // P(X >= k) for X ~ Poisson(lambda): how likely the route's count is if it

@@ -7,14 +7,14 @@
 // from condemning the numbers that dial it.
 //
 // Over the last 30 minutes, a group is *elevated* for a code when it has at
-// least 40 calls, its rate is 1.5 times the rest of the pool's and 5 points
+// least 20 calls, its rate is 1.5 times the rest of the pool's and 5 points
 // over it, and a count that high would happen by chance less than once in a
 // million at the rest's rate (Poisson tail; ~1,000 route-code pairs, each
 // with ~150 independent 10-minute windows a day, make a spurious route event
 // about one a week). The same over the last 10 minutes raises it sooner.
 // It is *normal*
 // again under 1.25x or 2.5 points, so one call does not flip it back and
-// forth. The rest of the pool must itself have 40 calls and at least as
+// forth. The rest of the pool must itself have 20 calls and at least as
 // many as the group, or there is nothing to compare with.
 
 #include <string>

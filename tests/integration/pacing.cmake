@@ -1,2 +1,3 @@
 sippacer_integration_test(pacing_lifecycle test_pacing_lifecycle.py)
 sippacer_integration_test(pacing_dry_run test_pacing_dry_run.py)
+sippacer_integration_test(replay_agreement test_replay_agreement.py)
