@@ -44,7 +44,7 @@ with open(path, "w") as f:
         r = rng.random()
         if caller == bad:
             bad_calls += 1
-            p603 = 0.3 if bad_calls <= 15 else 0.9   # its label spreads: declines climb
+            p603 = 0.6 if bad_calls <= 15 else 0.95  # its label spreads: declines climb
             outcome = "0603" if r < p603 else "1200"
         else:
             outcome = "0603" if r < 0.03 else "0480" if r < 0.07 else "1486" if r < 0.12 else "1200"
