@@ -65,6 +65,27 @@ pg.query("""INSERT INTO sippacer_cdr (ts, caller, callee, code, pre_ring, setup_
 sig = pg.query(os.path.join(SQL, "overuse_signature.sql"), {"spike": 2, "days": 1})
 h.check([r for r in sig if r[0] == "+15559990000"], f"overuse signature not found: {sig}")
 h.check(not [r for r in sig if r[0] in ("+15551230001", "+15551230002")], f"overuse signature on steady numbers: {sig}")
+
+# sippacer-replay reads the same rows back from PostgreSQL: the last half hour
+# (the 80 calls above; the overuse rows are older) under a policy that
+# throttles A's 25% pre-ring 603s.
+import datetime as dt
+import json
+import subprocess
+now = dt.datetime.now(dt.timezone.utc)
+replay = subprocess.run([os.environ["SIPPACER_REPLAY"], f"--cdr_postgres={pg.conninfo()}",
+                         f"--since={(now - dt.timedelta(minutes=30)).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+                         f"--until={(now + dt.timedelta(minutes=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+                         "--rules=603pre>=20%/1h:throttle", "--false_alarm_rate=0.5", "--summary"],
+                        capture_output=True, text=True, timeout=60)
+h.check_eq(replay.returncode, 0, f"replay from PostgreSQL ({replay.stderr})")
+h.check("calls 80 from 2 numbers" in replay.stderr, f"replay summary: {replay.stderr}")
+events = [json.loads(l) for l in replay.stdout.splitlines()]
+h.check_eq([(e["number"], e["to"]) for e in events], [("+15551230001", "throttled")], "replayed events")
+bad = subprocess.run([os.environ["SIPPACER_REPLAY"], "--cdr_postgres=host=127.0.0.1 port=1 connect_timeout=2",
+                      "--since=2026-01-01T00:00:00Z", "--until=2026-01-02T00:00:00Z"],
+                     capture_output=True, text=True, timeout=60)
+h.check(bad.returncode == 1 and "--cdr_postgres: cannot connect" in bad.stderr, f"replay, no database: {bad.stderr}")
 d.stop()
 carrier.stop()
 print("cdr postgres: ok")
