@@ -10,11 +10,12 @@
 
 namespace sippacer::flags {
 
-absl::Status FindUnknownFlag(int argc, char** argv) {
+absl::Status FindUnknownFlag(int argc, char** argv, bool positional_ok) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--") break;
     if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
+      if (positional_ok) continue;
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "' (flags are --name=value)"));
     }
     const bool has_value = arg.find('=') != absl::string_view::npos;

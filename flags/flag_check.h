@@ -12,7 +12,9 @@
 namespace sippacer::flags {
 
 // Returns InvalidArgument "--name: unknown flag" for the first unknown flag.
-absl::Status FindUnknownFlag(int argc, char** argv);
+// With `positional_ok`, arguments that are not flags (file names) are
+// skipped; otherwise the first one is an error.
+absl::Status FindUnknownFlag(int argc, char** argv, bool positional_ok = false);
 
 absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, int64_t* out);
 absl::Status ParseNumberFlag(absl::string_view flag, const std::string& text, double* out);

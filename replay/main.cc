@@ -14,7 +14,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "flags/decision_flags.h"
@@ -61,9 +60,9 @@ int main(int argc, char** argv) {
       "sippacer-replay [pacing flags] CDR_FILE...\n"
       "       sippacer-replay [pacing flags] --cdr_postgres=CONNINFO --since=T --until=T\n"
       "Backtests a pacing policy on recorded calls: prints the events the daemon would have emitted.");
-  if (auto unknown = sippacer::flags::FindUnknownFlag(argc, argv); !unknown.ok()) {
-    // File names are arguments here, not flags.
-    if (!absl::StrContains(unknown.message(), "unexpected argument")) return Fail(unknown.message());
+  // File names are arguments here, not flags.
+  if (auto unknown = sippacer::flags::FindUnknownFlag(argc, argv, /*positional_ok=*/true); !unknown.ok()) {
+    return Fail(unknown.message());
   }
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> files(rest.begin() + 1, rest.end());

@@ -93,4 +93,6 @@ for args, flag in ((["--rules=603pre>=15%/1h:explode"], "--rules"), (["--min_att
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     h.check_eq(p.returncode, 2, f"replay exit code for {args}")
     h.check(len(lines) == 1 and flag in lines[0], f"replay {args}: want one line naming {flag}, got {p.stderr!r}")
+p = subprocess.run([os.environ["SIPPACER_REPLAY"], cdr, "--no_such_flag=1"], capture_output=True, text=True, timeout=30)
+h.check(p.returncode == 2 and "--no_such_flag" in p.stderr, f"an unknown flag after the file: {p.stderr!r}")
 print("replay flags: bad values refused")
