@@ -67,6 +67,7 @@ struct Store::Impl {
     Route r;
     const int c = carriers.Lookup(callee);
     r.carrier = 1 + (c < 0 ? static_cast<int>(carrier_counts.size()) - 1 : c);
+    r.carrier_known = c >= 0;
     const int cc = CountryCallingCode(callee);
     if (cc > 0 && cc < kMaxCountryCode) {
       r.country_code = cc;

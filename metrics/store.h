@@ -84,6 +84,7 @@ struct GroupSnapshot {
 // Store::GroupWindow; -1 when it has none of that kind).
 struct Route {
   int carrier = -1;
+  bool carrier_known = false;  // named by --carriers (not "unknown")
   int country = -1;
   int area = -1;          // NANP area code (NPA), +1 numbers only
   int country_code = 0;   // 1, 49

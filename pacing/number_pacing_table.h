@@ -26,6 +26,16 @@ struct RuleEvidence {
   float baseline = 0;
 };
 
+// A carrier labels a number on its own: for the rules on carrier codes
+// (603pre, 603+, 608) the evidence is also kept per terminating carrier, for
+// the last few carriers the number reached, so a number one carrier of three
+// drops is not diluted by the calls the others complete.
+inline constexpr int kCarrierSlots = 3;
+struct CarrierEvidence {
+  int32_t group = -1;  // Store route group of the carrier; -1 = free
+  RuleEvidence evidence[kMaxCarrierRules];
+};
+
 struct PacingEntry {
   std::atomic<uint32_t> seq{0};
   std::atomic<uint32_t> generation{0};  // the Store slot generation it belongs to
@@ -41,6 +51,7 @@ struct PacingEntry {
   double tokens = 0;
   int64_t refill_ms = 0;
   RuleEvidence evidence[kMaxRules];
+  CarrierEvidence by_carrier[kCarrierSlots];
 };
 
 // Chunked like the Store's slots so entries never move.

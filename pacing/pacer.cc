@@ -114,6 +114,7 @@ PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
     e.tokens = -1;  // filled on first use
     e.refill_ms = 0;
     std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
+    std::fill(std::begin(e.by_carrier), std::end(e.by_carrier), CarrierEvidence{});
   }
   return e;
 }
@@ -165,6 +166,7 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
   // number before is not evidence against it now.
   if (to == NumberState::kProbation || to == NumberState::kHealthy) {
     std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
+    std::fill(std::begin(e.by_carrier), std::end(e.by_carrier), CarrierEvidence{});
   }
   if (from != to) {
     in_state[static_cast<int>(from)].fetch_sub(1, std::memory_order_relaxed);
@@ -206,34 +208,72 @@ void Pacer::Impl::SetWatch(metrics::NumberId id, PacingEntry& e, bool watched, a
   if (sink != nullptr) sink->OnWatchChange(WatchChange{number, watched, now, reason});
 }
 
+namespace {
+
+// One call's step on one run of evidence: drop the run if it began longer
+// ago than the window (so a window means what the rule says), then add the
+// step; a CUSUM floors at zero.
+void Step(RuleEvidence& ev, bool hit, const EvidenceSteps& step, double p0, absl::Time now,
+          absl::Duration window) {
+  if (ev.sum <= 0 || now - absl::FromUnixSeconds(ev.since_s) > window) {
+    ev = RuleEvidence{};
+    if (!hit) return;
+    ev.since_s = static_cast<uint32_t>(absl::ToUnixSeconds(now));
+  }
+  ev.sum += static_cast<float>(hit ? step.hit : step.miss);
+  ev.calls = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.calls + 1));
+  if (hit) ev.hits = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.hits + 1));
+  ev.baseline = static_cast<float>(p0);
+  if (ev.sum <= 0) ev = RuleEvidence{};
+}
+
+bool Active(const RuleEvidence& ev) { return ev.sum > 0; }
+
+// The slot of `group` in the number's per-carrier evidence; a new carrier
+// takes a free slot, or the one with the least evidence.
+CarrierEvidence& SlotFor(PacingEntry& e, int group) {
+  CarrierEvidence* weakest = nullptr;
+  float weakest_sum = 0;
+  for (CarrierEvidence& c : e.by_carrier) {
+    if (c.group == group) return c;
+    float most = -1;  // a free slot goes first
+    if (c.group >= 0) {
+      most = 0;
+      for (const RuleEvidence& ev : c.evidence) most = std::max(most, ev.sum);
+    }
+    if (weakest == nullptr || most < weakest_sum) {
+      weakest = &c;
+      weakest_sum = most;
+    }
+  }
+  *weakest = CarrierEvidence{};
+  weakest->group = group;
+  return *weakest;
+}
+
+}  // namespace
+
 void Pacer::Impl::AddEvidence(metrics::NumberId id, PacingEntry& e, const metrics::CallOutcome& o) {
   const metrics::Route route = store.RouteOf(o.callee);
   // A new market's calls are counted, but judge no number until the
   // country has a baseline of its own.
   if (Learning(route.country_code)) return;
   const absl::Time now = o.final_at;
+  CarrierEvidence* carrier = route.carrier_known ? &SlotFor(e, route.carrier) : nullptr;
   std::optional<OwnCounts> own;
   for (size_t i = 0; i < live.rules.size() && i < kMaxRules; ++i) {
     const Rule& rule = live.rules[i];
-    RuleEvidence& ev = e.evidence[i];
-    // Evidence older than the rule's window is dropped, so a window means
-    // what the rule says: at most WINDOW of calls ever condemn a number.
-    if (ev.sum > 0 && now - absl::FromUnixSeconds(ev.since_s) > rule.window) ev = RuleEvidence{};
+    const int ci = carrier != nullptr ? CarrierRuleIndex(live.rules, i) : -1;
+    RuleEvidence* per_carrier = ci >= 0 ? &carrier->evidence[ci] : nullptr;
     const bool hit = RuleMatches(rule, o);
-    if (ev.sum <= 0 && !hit) continue;  // a CUSUM at zero stays there on a miss
+    // A CUSUM at zero stays there on a miss: most calls cost nothing here.
+    if (!hit && !Active(e.evidence[i]) && !(per_carrier && Active(*per_carrier))) continue;
     if (!own) own = OwnCounts{store.Window(id, kRouteWindow, now), store.Window(id, store.options().history, now)};
     const double p0 = baselines.For(rule, route, *own, now, live.hour_guard);
     const EvidenceSteps& step = steppers[i].At(p0);
     if (!step.usable) continue;  // the route itself is over the line
-    if (ev.sum <= 0) {
-      ev = RuleEvidence{};
-      ev.since_s = static_cast<uint32_t>(absl::ToUnixSeconds(now));
-    }
-    ev.sum += static_cast<float>(hit ? step.hit : step.miss);
-    ev.calls = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.calls + 1));
-    if (hit) ev.hits = static_cast<uint16_t>(std::min<int>(UINT16_MAX, ev.hits + 1));
-    ev.baseline = static_cast<float>(p0);
-    if (ev.sum <= 0) ev = RuleEvidence{};
+    Step(e.evidence[i], hit, step, p0, now, rule.window);
+    if (per_carrier) Step(*per_carrier, hit, step, p0, now, rule.window);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include <string>
+#include <vector>
 
 #include "metrics/call_outcome.h"
 #include "metrics/outcome.h"
@@ -13,10 +14,17 @@
 namespace sippacer::pacing {
 
 inline constexpr size_t kMaxRules = 8;
+inline constexpr int kMaxCarrierRules = 4;  // carrier-code rules with per-carrier evidence
 
 // Responses in `c` that the rule's CODE names (603, 6xx or 603+).
 uint32_t RuleHits(const Rule& r, const metrics::CodeCounts& c);
 bool RuleMatches(const Rule& r, const metrics::CallOutcome& o);
+// True for codes a carrier answers on its own judgement of the caller ID
+// (603pre, 603+, 608): their evidence is also kept per carrier.
+bool IsCarrierCode(const Rule& r);
+// The rule's index among the carrier-code rules (for CarrierEvidence), or -1
+// past kMaxCarrierRules or for other codes.
+int CarrierRuleIndex(const std::vector<Rule>& rules, size_t rule);
 // "603pre", "603+", "6xx", "480": the rule's CODE as written.
 std::string RuleCodeName(const Rule& r);
 

@@ -129,6 +129,19 @@ bool RuleMatches(const Rule& r, const metrics::CallOutcome& o) {
   return metrics::OutcomeFromStatus(code) == metrics::OutcomeFromStatus(r.code);
 }
 
+bool IsCarrierCode(const Rule& r) {
+  return r.pre_ring_only || r.network_blocked_only || (r.code == 608 && r.code_class == 0);
+}
+
+int CarrierRuleIndex(const std::vector<Rule>& rules, size_t rule) {
+  if (rule >= rules.size() || !IsCarrierCode(rules[rule]) || rules[rule].action == RuleAction::kWatch) return -1;
+  int index = 0;
+  for (size_t i = 0; i < rule; ++i) {
+    if (IsCarrierCode(rules[i]) && rules[i].action != RuleAction::kWatch) ++index;
+  }
+  return index < kMaxCarrierRules ? index : -1;
+}
+
 std::string RuleCodeName(const Rule& r) {
   if (r.network_blocked_only) return "603+";
   if (r.pre_ring_only) return "603pre";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "pacing/evidence.h"
 #include "pacing/rule_match.h"
@@ -23,7 +24,14 @@ bool Fires(const Policy& policy, const Rule& rule, const RuleEvidence& ev, doubl
 
 Thresholds ThresholdsFor(const Policy& policy) {
   int pacing = 0, watch = 0;
-  for (const Rule& r : policy.rules) (r.action == RuleAction::kWatch ? watch : pacing)++;
+  for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
+    const Rule& r = policy.rules[i];
+    (r.action == RuleAction::kWatch ? watch : pacing)++;
+    // A carrier-code rule is also tested per carrier. Each call reaches one
+    // carrier, so together those tests see the number's calls once: in the
+    // bound they count as one more rule, whatever the number of carriers.
+    if (CarrierRuleIndex(policy.rules, i) >= 0) ++pacing;
+  }
   return Thresholds{EvidenceThreshold(policy.false_alarm_rate, pacing),
                     EvidenceThreshold(policy.false_alarm_rate, watch)};
 }
@@ -32,34 +40,48 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, const Threshold
               const PacingEntry& entry, absl::Time now, bool watch) {
   Verdict best;
   double best_margin = 0;
-  for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
+  const double threshold = watch ? h.watch : h.pacing;
+  auto consider = [&](size_t i, const RuleEvidence& ev, int carrier_group) {
     const Rule& rule = policy.rules[i];
-    if ((rule.action == RuleAction::kWatch) != watch) continue;
-    const RuleEvidence& ev = entry.evidence[i];
-    if (!Fires(policy, rule, ev, watch ? h.watch : h.pacing, now)) continue;
-    // A quarantine rule outranks a throttle rule; between rules of one
+    if (!Fires(policy, rule, ev, threshold, now)) return;
+    // A quarantine rule outranks a throttle rule; between runs of one
     // action, the one with the most evidence over h names the reason (a
     // stream of 603+ is also a stream of 603pre, but 603+ says more).
-    const double margin = ev.sum - (watch ? h.watch : h.pacing);
+    const double margin = ev.sum - threshold;
     if (best.fired) {
       const bool outranks = rule.action == RuleAction::kQuarantine && best.action == RuleAction::kThrottle;
       const bool same = rule.action == best.action;
-      if (!outranks && !(same && margin > best_margin)) continue;
+      if (!outranks && !(same && margin > best_margin)) return;
     }
     best_margin = margin;
     best.fired = true;
     best.action = rule.action;
     best.rule = i;
+    std::string calls = absl::StrCat(ev.calls, " calls");
+    if (carrier_group >= 0) {
+      absl::string_view carrier = store.GroupName(carrier_group);
+      absl::ConsumePrefix(&carrier, "carrier:");
+      absl::StrAppend(&calls, " to ", carrier);
+    }
     const absl::Duration run = absl::Trunc(now - absl::FromUnixSeconds(ev.since_s), absl::Seconds(1));
     best.reason = absl::StrFormat(
-        "%s %.1f%% of %u calls in %s, over the %s%% line (baseline %.1f%%, evidence %.1f >= %.1f; rule %s)",
-        RuleCodeName(rule), 100.0 * ev.hits / ev.calls, ev.calls, absl::FormatDuration(run),
-        absl::StrFormat("%g", rule.fraction * 100), ev.baseline * 100, ev.sum, watch ? h.watch : h.pacing,
-        rule.text);
+        "%s %.1f%% of %s in %s, over the %s%% line (baseline %.1f%%, evidence %.1f >= %.1f; rule %s)",
+        RuleCodeName(rule), 100.0 * ev.hits / ev.calls, calls, absl::FormatDuration(run),
+        absl::StrFormat("%g", rule.fraction * 100), ev.baseline * 100, ev.sum, threshold, rule.text);
+  };
+  for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
+    if ((policy.rules[i].action == RuleAction::kWatch) != watch) continue;
+    consider(i, entry.evidence[i], -1);
+    const int ci = CarrierRuleIndex(policy.rules, i);
+    if (ci < 0) continue;
+    for (const CarrierEvidence& c : entry.by_carrier) {
+      if (c.group >= 0) consider(i, c.evidence[ci], c.group);
+    }
+  }
+  if (best.fired && !watch) {
     const absl::Duration history = store.options().history;
-    const std::string overuse =
-        OveruseSignature(store.AttemptHistory(id, history, now), history / 24);
-    if (!overuse.empty() && !watch) absl::StrAppend(&best.reason, "; ", overuse);
+    const std::string overuse = OveruseSignature(store.AttemptHistory(id, history, now), history / 24);
+    if (!overuse.empty()) absl::StrAppend(&best.reason, "; ", overuse);
   }
   return best;
 }
@@ -70,6 +92,11 @@ bool Recovered(const metrics::Store& store, const Policy& policy, const Threshol
     const Rule& rule = policy.rules[i];
     if (rule.action == RuleAction::kWatch) continue;
     if (Fires(policy, rule, entry.evidence[i], h.pacing, now)) return false;
+    if (const int ci = CarrierRuleIndex(policy.rules, i); ci >= 0) {
+      for (const CarrierEvidence& c : entry.by_carrier) {
+        if (c.group >= 0 && Fires(policy, rule, c.evidence[ci], h.pacing, now)) return false;
+      }
+    }
     const metrics::CodeCounts c = store.Window(id, rule.window, now);
     if (c.attempts >= static_cast<uint32_t>(policy.min_attempts) && c.attempts > 0 &&
         Passes(rule, static_cast<double>(RuleHits(rule, c)) / c.attempts)) {
