@@ -307,6 +307,9 @@ TEST_CASE("a number blocked by one carrier of three is paced within an hour", "[
   CHECK(first->at > onset);
   CHECK(first->at - onset <= absl::Minutes(60));
   CHECK(pool.Paced() == std::set<metrics::E164>{pool.Caller(bad)});
+  // The evidence that condemned it is its calls to that carrier alone.
+  INFO(first->reason);
+  CHECK(first->reason.find(" calls to bravo in ") != std::string::npos);
 }
 
 TEST_CASE("a stream of 603+ Network Blocked quarantines the number, naming 603+", "[pacing][detector]") {
