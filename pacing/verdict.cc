@@ -59,9 +59,8 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, const Threshold
     best.rule = i;
     std::string calls = absl::StrCat(ev.calls, " calls");
     if (carrier_group >= 0) {
-      absl::string_view carrier = store.GroupName(carrier_group);
-      absl::ConsumePrefix(&carrier, "carrier:");
-      absl::StrAppend(&calls, " to ", carrier);
+      const std::string group = store.GroupName(carrier_group);
+      absl::StrAppend(&calls, " to ", absl::StripPrefix(group, "carrier:"));
     }
     const absl::Duration run = absl::Trunc(now - absl::FromUnixSeconds(ev.since_s), absl::Seconds(1));
     best.reason = absl::StrFormat(
