@@ -9,4 +9,9 @@ namespace sippacer::proxy {
 
 void LogLine(absl::string_view level, absl::string_view component, absl::string_view message);
 
+// LogLine for a message that may repeat at the rate of the traffic (a
+// degraded path): at most one line per distinct message every 10 s, which
+// says how many were held back since the last one.
+void LogRateLimited(absl::string_view level, absl::string_view component, absl::string_view message);
+
 }  // namespace sippacer::proxy

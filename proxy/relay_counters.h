@@ -27,6 +27,7 @@ struct RelayCounters {
   RelayCounter auth_retries;       // INVITEs re-sent with digest credentials
   RelayCounter malformed;          // requests answered 400 or dropped
   RelayCounter out_of_dialog_refused;
+  RelayCounter acks_dropped;       // ACKs that completed no INVITE of ours
 };
 
 }  // namespace sippacer::proxy

@@ -55,6 +55,8 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_invites_forwarded_total ", v.relay->invites_forwarded.Get(), "\n");
   Head(out, "sippacer_invites_refused_acl_total", "counter", "INVITEs refused by --allow.");
   absl::StrAppend(&out, "sippacer_invites_refused_acl_total ", v.relay->invites_refused_acl.Get(), "\n");
+  Head(out, "sippacer_acks_dropped_total", "counter", "ACKs that completed no INVITE of ours, dropped.");
+  absl::StrAppend(&out, "sippacer_acks_dropped_total ", v.relay->acks_dropped.Get(), "\n");
   Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");
   absl::StrAppend(&out, "sippacer_invites_paced_total ", v.pacer->paced_total(), "\n");
   Head(out, "sippacer_numbers", "gauge", "Tracked caller-ID numbers by pacing state.");

@@ -218,7 +218,7 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   nta_incoming_tag(irq, nta_leg_get_tag(call->a_leg));
   nta_leg_server_route(call->a_leg, sip->sip_record_route, sip->sip_contact);
   call->a_invite = irq;
-  call->a_invite_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 1;
+  call->ack_cseq_from_dialer = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
   nta_incoming_bind(irq, [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
     auto* c = reinterpret_cast<Call*>(m);
     return c->owner->OnDialerCancelOrAck(c, i, s);
@@ -284,7 +284,6 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
       SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)),
       TAG_END());
   if (call->b_invite == nullptr) return false;
-  call->b_invite_cseq = nta_outgoing_cseq(call->b_invite);
   return true;
 }
 

@@ -69,8 +69,15 @@ struct Call {
   bool ended = false;
   std::string ended_by;
 
-  uint32_t b_invite_cseq = 0;          // CSeq of the last INVITE sent on the B leg
-  uint32_t a_invite_cseq = 0;          // CSeq of the last INVITE sent on the A leg
+  // What an ACK may complete, per direction: the INVITE client transaction
+  // on the other leg that got a 2xx (the first INVITE, or the last re-INVITE;
+  // held so sofia can still match it), and the CSeq the arriving ACK must
+  // carry. Sofia (built with asserts) aborts on an ACK it cannot match to an
+  // INVITE it sent, so nothing else is ever passed on as an ACK.
+  nta_outgoing_t* ack_target_trunk = nullptr;   // B leg: b_invite or a relayed re-INVITE
+  nta_outgoing_t* ack_target_dialer = nullptr;  // A leg: a relayed re-INVITE
+  uint32_t ack_cseq_from_dialer = 0;
+  uint32_t ack_cseq_from_trunk = 0;
   auth_client_t* auth = nullptr;       // trunk digest credentials, once challenged
   int auth_attempts = 0;
 };

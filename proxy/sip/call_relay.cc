@@ -57,6 +57,7 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
   if (status < 300) {
     if (call->answered) return 0;  // 2xx from another fork: not relayed
     nta_leg_rtag(call->b_leg, sip->sip_to ? sip->sip_to->a_tag : nullptr);
+    call->ack_target_trunk = call->b_invite;  // the dialer's ACK completes it
     nta_leg_client_reroute(call->b_leg, sip->sip_record_route, sip->sip_contact, 1);
   }
   CountFinal(call, sip, status, now);
@@ -180,9 +181,17 @@ int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip
 
 void B2bua::ForwardAck(Call* call, bool to_trunk, const sip_t* ack) {
   nta_leg_t* leg = to_trunk ? call->b_leg : call->a_leg;
-  const uint32_t seq = to_trunk ? call->b_invite_cseq : call->a_invite_cseq;
-  if (leg == nullptr) return;
-  sip_cseq_t* cseq = sip_cseq_create(call->home, seq, SIP_METHOD_ACK);
+  nta_outgoing_t* target = to_trunk ? call->ack_target_trunk : call->ack_target_dialer;
+  const uint32_t expected = to_trunk ? call->ack_cseq_from_dialer : call->ack_cseq_from_trunk;
+  // An ACK we did not ask for (a stray or a replayed one from either side)
+  // completes nothing: drop it, never hand sofia an ACK it cannot match.
+  const bool ours = ack == nullptr || (ack->sip_cseq != nullptr && ack->sip_cseq->cs_seq == expected);
+  if (leg == nullptr || target == nullptr || !ours) {
+    counters_.acks_dropped.Add();
+    LogRateLimited("WARN", "relay", "an ACK that completes no INVITE of ours was dropped");
+    return;
+  }
+  sip_cseq_t* cseq = sip_cseq_create(call->home, nta_outgoing_cseq(target), SIP_METHOD_ACK);
   nta_outgoing_t* o = nta_outgoing_tcreate(
       leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
       SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
@@ -201,8 +210,12 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   const sip_method_t method = sip->sip_request->rq_method;
   if (method == sip_method_ack) {
     // The 2xx ACK once NTA released the INVITE transaction, or a re-INVITE's ACK.
-    if (from_dialer && call->a_invite) call->a_invite = nullptr;
+    if (from_dialer && call->a_invite) {
+      nta_incoming_destroy(call->a_invite);
+      call->a_invite = nullptr;
+    }
     ForwardAck(call, from_dialer, sip);
+    nta_incoming_destroy(irq);  // nothing answers an ACK: free its transaction now
     return 0;
   }
   if (method == sip_method_cancel) return 481;  // a CANCEL of a re-INVITE: let it time out
@@ -230,9 +243,6 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
     call->relayed.pop_back();
     return 500;
   }
-  if (method == sip_method_invite) {
-    (from_dialer ? call->b_invite_cseq : call->a_invite_cseq) = nta_outgoing_cseq(rr->orq);
-  }
   if (method == sip_method_bye) call->ended_by = from_dialer ? "caller" : "callee";
   return 0;
 }
@@ -256,6 +266,14 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
                         SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                         SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     if (reinvite_ok) {
+      // The ACK that arrives for this 2xx completes our client transaction on
+      // the other leg: hold it (sofia must still find it) and expect that CSeq.
+      nta_outgoing_t*& target = rr->from_dialer ? call->ack_target_trunk : call->ack_target_dialer;
+      if (target != nullptr && target != call->b_invite) nta_outgoing_destroy(target);
+      target = rr->orq;
+      rr->orq = nullptr;
+      nta_outgoing_bind(target, [](nta_outgoing_magic_t*, nta_outgoing_t*, const sip_t*) { return 0; }, nullptr);
+      (rr->from_dialer ? call->ack_cseq_from_dialer : call->ack_cseq_from_trunk) = nta_incoming_cseq(rr->irq);
       // Keep the server transaction: its ACK arrives there and must be passed on.
       nta_incoming_t*& slot = rr->from_dialer ? call->reinvite_from_dialer : call->reinvite_from_trunk;
       if (slot) nta_incoming_destroy(slot);
@@ -268,7 +286,7 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
       nta_incoming_destroy(rr->irq);
     }
   }
-  nta_outgoing_destroy(rr->orq);
+  if (rr->orq) nta_outgoing_destroy(rr->orq);
   const sip_method_t method = rr->method;
   const bool from_dialer = rr->from_dialer;
   for (auto it = call->relayed.begin(); it != call->relayed.end(); ++it) {
@@ -331,6 +349,9 @@ void B2bua::Reap() {
     call->relayed.clear();
     if (call->reinvite_from_dialer) nta_incoming_destroy(call->reinvite_from_dialer);
     if (call->reinvite_from_trunk) nta_incoming_destroy(call->reinvite_from_trunk);
+    for (nta_outgoing_t* target : {call->ack_target_trunk, call->ack_target_dialer}) {
+      if (target != nullptr && target != call->b_invite) nta_outgoing_destroy(target);
+    }
     if (call->b_invite) nta_outgoing_destroy(call->b_invite);
     if (call->a_invite) nta_incoming_destroy(call->a_invite);
     if (call->a_leg) nta_leg_destroy(call->a_leg);
