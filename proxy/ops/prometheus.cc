@@ -55,6 +55,11 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_invites_forwarded_total ", v.relay->invites_forwarded.Get(), "\n");
   Head(out, "sippacer_invites_refused_acl_total", "counter", "INVITEs refused by --allow.");
   absl::StrAppend(&out, "sippacer_invites_refused_acl_total ", v.relay->invites_refused_acl.Get(), "\n");
+  Head(out, "sippacer_sip_transactions", "gauge", "Sofia-SIP transactions in its tables, by side.");
+  absl::StrAppend(&out, "sippacer_sip_transactions{side=\"server\"} ", v.relay->sip_server_transactions.Get(), "\n");
+  absl::StrAppend(&out, "sippacer_sip_transactions{side=\"client\"} ", v.relay->sip_client_transactions.Get(), "\n");
+  Head(out, "sippacer_sip_dialogs", "gauge", "Sofia-SIP dialogs (legs) in its tables.");
+  absl::StrAppend(&out, "sippacer_sip_dialogs ", v.relay->sip_dialogs.Get(), "\n");
   Head(out, "sippacer_acks_dropped_total", "counter", "ACKs that completed no INVITE of ours, dropped.");
   absl::StrAppend(&out, "sippacer_acks_dropped_total ", v.relay->acks_dropped.Get(), "\n");
   Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");

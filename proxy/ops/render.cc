@@ -190,6 +190,10 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("invites_forwarded").Uint(v.relay->invites_forwarded.Get());
   w.Key("invites_refused_acl").Uint(v.relay->invites_refused_acl.Get());
   w.Key("acks_dropped").Uint(v.relay->acks_dropped.Get());
+  w.Key("sip_server_transactions").Uint(v.relay->sip_server_transactions.Get());
+  w.Key("sip_client_transactions").Uint(v.relay->sip_client_transactions.Get());
+  w.Key("sip_dialogs").Uint(v.relay->sip_dialogs.Get());
+  w.Key("calls_tracked").Uint(v.relay->calls_tracked.Get());
   w.Key("paced_total").Uint(v.pacer->paced_total());
   w.Key("numbers_tracked").Uint(v.store->numbers_tracked());
   w.Key("numbers_throttled").Uint(v.pacer->numbers_in_state(NumberState::kThrottled));

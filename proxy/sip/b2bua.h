@@ -42,6 +42,8 @@ class B2bua {
   // Frees the legs and transactions of ended calls; the daemon calls it
   // every 100 ms (never from inside a sofia callback).
   void Reap();
+  // Publishes sofia's transaction and dialog counts for `show info`.
+  void SampleSofiaTables();
 
   // ---- sofia callbacks (static trampolines live in b2bua.cc) ----
   int OnNewRequest(nta_incoming_t* irq, const sip_t* sip);

@@ -340,6 +340,16 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
   ended_.push_back(call);
 }
 
+void B2bua::SampleSofiaTables() {
+  usize_t irqs = 0, orqs = 0, legs = 0;
+  nta_agent_get_stats(agent_, NTATAG_S_IRQ_HASH_USED_REF(irqs), NTATAG_S_ORQ_HASH_USED_REF(orqs),
+                      NTATAG_S_LEG_HASH_USED_REF(legs), TAG_END());
+  counters_.sip_server_transactions.value.store(irqs, std::memory_order_relaxed);
+  counters_.sip_client_transactions.value.store(orqs, std::memory_order_relaxed);
+  counters_.sip_dialogs.value.store(legs, std::memory_order_relaxed);
+  counters_.calls_tracked.value.store(calls_.size(), std::memory_order_relaxed);
+}
+
 void B2bua::Reap() {
   for (Call* call : ended_) {
     for (RelayedRequest& rr : call->relayed) {
@@ -360,6 +370,7 @@ void B2bua::Reap() {
     calls_.erase(call);
   }
   ended_.clear();
+  SampleSofiaTables();
 }
 
 }  // namespace sippacer::proxy
