@@ -28,6 +28,7 @@ struct RelayCounters {
   RelayCounter malformed;          // requests answered 400 or dropped
   RelayCounter out_of_dialog_refused;
   RelayCounter acks_dropped;       // ACKs that completed no INVITE of ours
+  RelayCounter loops;              // INVITEs that already passed through us (482)
   RelayCounter calls_tracked;      // Call objects alive, ended ones not yet freed included
   // Sofia's own tables, sampled every 100 ms: a leak shows here first.
   RelayCounter sip_server_transactions;

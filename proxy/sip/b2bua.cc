@@ -1,12 +1,17 @@
 #include "proxy/sip/b2bua.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -175,6 +180,28 @@ int B2bua::OnNewRequest(nta_incoming_t* irq, const sip_t* sip) {
   return HandleInvite(irq, sip);
 }
 
+bool B2bua::HasBadHeader(const sip_t* sip, absl::string_view name) const {
+  for (const sip_error_t* e = sip->sip_error; e != nullptr; e = e->er_next) {
+    if (e->er_name != nullptr && absl::EqualsIgnoreCase(e->er_name, name)) return true;
+  }
+  return false;
+}
+
+bool B2bua::ViaShowsUs(const sip_t* sip) const {
+  const bool wildcard = config_.listen.host == "0.0.0.0" || config_.listen.host == "::";
+  for (const sip_via_t* v = sip->sip_via; v != nullptr; v = v->v_next) {
+    if (v->v_host == nullptr) continue;
+    const int port = v->v_port ? std::atoi(v->v_port) : 5060;
+    const absl::string_view host = v->v_host;
+    const bool ours_listen = port == config_.listen.port &&
+                             (host == config_.listen.host || host == local_host_ || wildcard);
+    const bool ours_trunk = config_.trunk_listen && port == config_.trunk_listen->port &&
+                            (host == config_.trunk_listen->host || host == local_host_);
+    if (ours_listen || ours_trunk) return true;
+  }
+  return false;
+}
+
 int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   const absl::Time now = absl::Now();
   if (shutting_down_) {
@@ -183,9 +210,23 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
     return 0;
   }
   if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= 1) return 483;
-  if (sip->sip_from == nullptr || sip->sip_to == nullptr || sip->sip_call_id == nullptr) {
+  if (sip->sip_from == nullptr || sip->sip_to == nullptr || sip->sip_call_id == nullptr ||
+      HasBadHeader(sip, "Max-Forwards")) {  // "Max-Forwards: -5" is not "absent"
     counters_.malformed.Add();
+    LogRateLimited("WARN", "relay", "an INVITE without a usable From, To, Call-ID or Max-Forwards got 400");
     return 400;
+  }
+  if (ViaShowsUs(sip)) {
+    // Our own INVITE came back (the trunk routed it to us): RFC 3261 16.3.
+    counters_.loops.Add();
+    LogRateLimited("WARN", "relay", "an INVITE that already passed through us got 482 Loop Detected");
+    return 482;
+  }
+  const url_t* ruri = sip->sip_request->rq_url;
+  if (ruri->url_user == nullptr || ruri->url_user[0] == '\0') {
+    counters_.malformed.Add();
+    LogRateLimited("WARN", "relay", "an INVITE with no user in its request-URI got 484");
+    return 484;  // nothing to dial: never "sip:@trunk"
   }
   CallerId caller = ExtractCaller(sip, config_.caller_id, config_.default_country_code);
   CallerId callee = ExtractCallee(sip, config_.default_country_code);
@@ -243,7 +284,12 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
   if (call->b_leg == nullptr) {
     // A new dialog toward the trunk: our host in From, a fresh Call-ID and tag.
     const char* user = inv->sip_from->a_url->url_user ? inv->sip_from->a_url->url_user : "anonymous";
-    const char* display = inv->sip_from->a_display;
+    // Control characters in a display name are not passed on.
+    std::string display_text = inv->sip_from->a_display ? inv->sip_from->a_display : "";
+    display_text.erase(std::remove_if(display_text.begin(), display_text.end(),
+                                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
+                       display_text.end());
+    const char* display = inv->sip_from->a_display ? display_text.c_str() : nullptr;
     sip_from_t* from = sip_from_make(home, absl::StrCat(display ? display : "", display ? " " : "",
                                                         "<sip:", user, "@", local_host_, ">").c_str());
     const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";

@@ -42,6 +42,10 @@ class B2bua {
   // Frees the legs and transactions of ended calls; the daemon calls it
   // every 100 ms (never from inside a sofia callback).
   void Reap();
+  // A header of this name failed to parse (sofia keeps it as an error).
+  bool HasBadHeader(const sip_t* sip, absl::string_view name) const;
+  // A Via of ours in the request: it already passed through this relay.
+  bool ViaShowsUs(const sip_t* sip) const;
   // Publishes sofia's transaction and dialog counts for `show info`.
   void SampleSofiaTables();
 
