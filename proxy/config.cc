@@ -167,6 +167,10 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   auto order = ParseCallerIdOrder(f.caller_id);
   if (!order.ok()) return FlagError("caller_id", order.status().message());
   c.caller_id = *order;
+  if (!absl::ParseDuration(f.tcp_idle_timeout, &c.tcp_idle_timeout) || c.tcp_idle_timeout < absl::Seconds(1) ||
+      c.tcp_idle_timeout > absl::Hours(24)) {
+    return FlagError("tcp_idle_timeout", absl::StrCat("'", f.tcp_idle_timeout, "' is not a duration from 1s to 24h"));
+  }
   auto decision = flags::BuildDecisionConfig(f.decision);
   if (!decision.ok()) return decision.status();
   c.decision = *decision;

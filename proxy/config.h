@@ -36,6 +36,7 @@ enum class CallerIdSource { kPai, kRpid, kFrom };
 struct FlagValues {
   std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
   std::string allow, caller_id;
+  std::string tcp_idle_timeout = "2m";
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
 };
@@ -47,6 +48,7 @@ struct Config {
   std::string trunk_auth_user;
   std::string trunk_auth_password;  // never logged or shown
   CidrList allow;
+  absl::Duration tcp_idle_timeout = absl::Minutes(2);
   std::vector<CallerIdSource> caller_id;
   flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;

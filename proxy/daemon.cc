@@ -1,6 +1,7 @@
 #include "proxy/daemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
@@ -64,10 +65,24 @@ void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
 
 
 // Sofia's own diagnostics go through our log format, at warning level.
+// A condition sofia reports per packet (a full fd table, a flood) must not
+// become a log write per packet on the SIP thread: rate-limited per kind
+// (its format string).
 void SofiaLog(void*, char const* fmt, va_list ap) {
   char buf[1024];
   std::vsnprintf(buf, sizeof buf, fmt, ap);
-  LogLine("WARN", "sofia", buf);
+  LogRateLimited("WARN", "sofia", buf, fmt);
+}
+
+// More descriptors than the usual 1,024: every TCP dialer or attacker takes
+// one. The soft limit goes up to the hard limit the system allows.
+void RaiseFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    LogLine("INFO", "daemon", absl::StrCat("file descriptor limit raised to ", rl.rlim_cur));
+  }
 }
 
 // Hands pacing events to the ops server once it exists.
@@ -100,6 +115,7 @@ int RunDaemon(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  RaiseFileLimit();
   su_init();
   su_log_redirect(nullptr, SofiaLog, nullptr);
   su_log_set_level(nullptr, 1);

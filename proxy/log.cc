@@ -32,18 +32,19 @@ void LogLine(absl::string_view level, absl::string_view component, absl::string_
   }
 }
 
-void LogRateLimited(absl::string_view level, absl::string_view component, absl::string_view message) {
+void LogRateLimited(absl::string_view level, absl::string_view component, absl::string_view message,
+                    absl::string_view key) {
   struct Seen {
     absl::Time last = absl::InfinitePast();
     uint64_t held = 0;
   };
   static absl::Mutex mu(absl::kConstInit);
-  static auto* seen = new absl::flat_hash_map<std::string, Seen>();  // bounded: one entry per message text
+  static auto* seen = new absl::flat_hash_map<std::string, Seen>();  // bounded: one entry per kind
   const absl::Time now = absl::Now();
   uint64_t held = 0;
   {
     absl::MutexLock lock(&mu);
-    Seen& s = (*seen)[absl::StrCat(component, ": ", message)];
+    Seen& s = (*seen)[absl::StrCat(component, ": ", key.empty() ? message : key)];
     if (now - s.last < absl::Seconds(10)) {
       ++s.held;
       return;

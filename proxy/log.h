@@ -12,6 +12,8 @@ void LogLine(absl::string_view level, absl::string_view component, absl::string_
 // LogLine for a message that may repeat at the rate of the traffic (a
 // degraded path): at most one line per distinct message every 10 s, which
 // says how many were held back since the last one.
-void LogRateLimited(absl::string_view level, absl::string_view component, absl::string_view message);
+// `key` names the kind of message when its text varies (default: the text).
+void LogRateLimited(absl::string_view level, absl::string_view component, absl::string_view message,
+                    absl::string_view key = {});
 
 }  // namespace sippacer::proxy

@@ -94,6 +94,9 @@ absl::Status B2bua::Start() {
       NTATAG_CANCEL_487(1),
       NTATAG_PASS_408(1),
       TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
+      // Idle TCP connections are closed: sofia keeps them forever otherwise,
+      // and anyone can open them (no --allow check before a message).
+      TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
       TAG_END());
   if (agent_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", url, " (UDP and TCP)"));
