@@ -19,6 +19,8 @@ namespace {
 
 constexpr int kStates = 4;
 constexpr absl::Duration kRouteEvery = absl::Seconds(10);
+// Paced or watched numbers reviewed per tick (a round of 100,000 takes 25 s).
+constexpr size_t kTickBudget = 4096;
 // A quarantine "until released" still tells the dialer when to ask again.
 constexpr absl::Duration kIndefiniteRetry = absl::Hours(1);
 
@@ -69,6 +71,8 @@ struct Pacer::Impl {
            store.CountryDaysSeen(country_code) < static_cast<uint32_t>(live.baseline_days);
   }
   absl::Duration ShortestWindow() const;
+  // Timed transitions and watch ends of one paced or watched number.
+  void Review(uint32_t index, absl::Time now);
 
   metrics::Store& store;
   Policy live;  // SIP thread only
@@ -81,6 +85,8 @@ struct Pacer::Impl {
   absl::Time next_route_check = absl::InfinitePast();
   absl::flat_hash_set<uint32_t> paced_numbers;    // slots not healthy (SIP thread)
   absl::flat_hash_set<uint32_t> watched_numbers;  // slots a watch rule flagged
+  std::vector<uint32_t> review;                   // this round of Tick's reviews
+  size_t review_pos = 0;
   std::string why;                              // Decision::why storage
   size_t reasons_size;
   std::unique_ptr<metrics::SeqlockText[]> reasons;  // reason texts, a ring
@@ -356,52 +362,60 @@ void Pacer::OnFinal(const metrics::CallOutcome& outcome) {
   m.Evaluate(id, e, outcome.final_at);
 }
 
+void Pacer::Impl::Review(uint32_t index, absl::Time now) {
+  PacingEntry& e = table.At(index);
+  const metrics::NumberId id{index, e.generation.load(std::memory_order_relaxed)};
+  if (!store.IsCurrent(id)) {
+    if (watched_numbers.erase(index) > 0) watched_count.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto state = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
+  const absl::Time since = absl::FromUnixMillis(e.since_ms.load(std::memory_order_relaxed));
+  const int64_t until = e.until_ms.load(std::memory_order_relaxed);
+  if (state == NumberState::kQuarantined) {
+    if (until != INT64_MAX && Ms(now) >= until) {
+      SetState(id, e, NumberState::kProbation, now, absl::InfiniteFuture(), "quarantine over: probation");
+    }
+  } else if (state != NumberState::kHealthy && now - since >= ShortestWindow() &&
+             Recovered(store, live, thresholds, id, e, now)) {
+    // Throttled or on probation for the shortest window, and neither the
+    // evidence nor any window's rate is over a line any more.
+    SetState(id, e, NumberState::kHealthy, now, absl::InfiniteFuture(),
+             state == NumberState::kProbation ? "probation passed" : "recovered: under every line");
+  }
+  if (e.watched.load(std::memory_order_relaxed) == 0) return;
+  const absl::Time watch_since = absl::FromUnixMillis(e.watch_since_ms.load(std::memory_order_relaxed));
+  for (size_t i = 0; i < live.rules.size() && i < kMaxRules; ++i) {
+    const Rule& rule = live.rules[i];
+    if (rule.action != RuleAction::kWatch || now - watch_since < rule.window) continue;
+    const metrics::CodeCounts c = store.Window(id, rule.window, now);
+    const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
+    const RuleEvidence& ev = e.evidence[i];
+    const bool evidence_holds = ev.sum >= thresholds.watch && now - absl::FromUnixSeconds(ev.since_s) <= rule.window;
+    if (!evidence_holds && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
+      SetWatch(id, e, false, now,
+               absl::StrFormat("%s %.1f%% in the last %s, under the line", RuleCodeName(rule), rate * 100,
+                               absl::FormatDuration(rule.window)));
+      return;
+    }
+  }
+}
+
 void Pacer::Tick(absl::Time now) {
   Impl& m = *impl_;
-  std::vector<uint32_t> slots(m.paced_numbers.begin(), m.paced_numbers.end());
-  for (uint32_t index : slots) {
-    PacingEntry& e = m.table.At(index);
-    const metrics::NumberId id{index, e.generation.load(std::memory_order_relaxed)};
-    if (!m.store.IsCurrent(id)) continue;
-    const auto state = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
-    const absl::Time since = absl::FromUnixMillis(e.since_ms.load(std::memory_order_relaxed));
-    const int64_t until = e.until_ms.load(std::memory_order_relaxed);
-    if (state == NumberState::kQuarantined) {
-      if (until != INT64_MAX && Ms(now) >= until) {
-        m.SetState(id, e, NumberState::kProbation, now, absl::InfiniteFuture(), "quarantine over: probation");
-      }
-    } else if (now - since >= m.ShortestWindow() && Recovered(m.store, m.live, m.thresholds, id, e, now)) {
-      // Throttled or on probation for the shortest window, and neither the
-      // evidence nor any window's rate is over a line any more.
-      m.SetState(id, e, NumberState::kHealthy, now, absl::InfiniteFuture(),
-                 state == NumberState::kProbation ? "probation passed" : "recovered: under every line");
+  // Paced and watched numbers are reviewed round-robin, at most kTickBudget
+  // a tick, so a tick costs the same with 100 or 100,000 of them; the list is
+  // refilled (its capacity reused) once a round is done.
+  if (m.review_pos >= m.review.size()) {
+    m.review.clear();
+    m.review.insert(m.review.end(), m.paced_numbers.begin(), m.paced_numbers.end());
+    for (uint32_t index : m.watched_numbers) {
+      if (!m.paced_numbers.contains(index)) m.review.push_back(index);
     }
+    m.review_pos = 0;
   }
-  std::vector<uint32_t> watched(m.watched_numbers.begin(), m.watched_numbers.end());
-  for (uint32_t index : watched) {
-    PacingEntry& e = m.table.At(index);
-    const metrics::NumberId id{index, e.generation.load(std::memory_order_relaxed)};
-    if (!m.store.IsCurrent(id)) {
-      m.watched_numbers.erase(index);
-      m.watched_count.fetch_sub(1, std::memory_order_relaxed);
-      continue;
-    }
-    const absl::Time since = absl::FromUnixMillis(e.watch_since_ms.load(std::memory_order_relaxed));
-    for (size_t i = 0; i < m.live.rules.size() && i < kMaxRules; ++i) {
-      const Rule& rule = m.live.rules[i];
-      if (rule.action != RuleAction::kWatch || now - since < rule.window) continue;
-      const metrics::CodeCounts c = m.store.Window(id, rule.window, now);
-      const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
-      const RuleEvidence& ev = e.evidence[i];
-      const bool evidence_holds = ev.sum >= m.thresholds.watch && now - absl::FromUnixSeconds(ev.since_s) <= rule.window;
-      if (!evidence_holds && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
-        m.SetWatch(id, e, false, now,
-                   absl::StrFormat("%s %.1f%% in the last %s, under the line", RuleCodeName(rule), rate * 100,
-                                   absl::FormatDuration(rule.window)));
-        break;
-      }
-    }
-  }
+  const size_t end = std::min(m.review.size(), m.review_pos + kTickBudget);
+  for (; m.review_pos < end; ++m.review_pos) m.Review(m.review[m.review_pos], now);
   if (now >= m.next_route_check) {
     m.next_route_check = now + kRouteEvery;
     for (const RouteChange& c : m.routes.Evaluate(m.store, m.baselines, now)) {

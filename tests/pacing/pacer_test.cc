@@ -230,3 +230,26 @@ TEST_CASE("policy reads from another thread see the last SetPolicy", "[pacing]")
 
 }  // namespace
 }  // namespace sippacer::pacing
+
+namespace sippacer::pacing {
+namespace {
+
+TEST_CASE("a tick reviews a bounded number of paced numbers, round-robin", "[pacing]") {
+  metrics::StoreOptions o;
+  o.max_numbers = 20'000;
+  metrics::Store store(o);
+  Events events;
+  Pacer pacer(store, TestPolicy(), &events);
+  for (metrics::E164 n = 15550000000; n < 15550010000; ++n) REQUIRE(pacer.Quarantine(n, absl::Minutes(5), kT0).ok());
+  const absl::Time over = kT0 + absl::Minutes(5);
+  pacer.Tick(over);
+  // One tick moves at most 4,096 of them; the rest follow on the next ticks.
+  CHECK(pacer.numbers_in_state(NumberState::kProbation) == 4096);
+  pacer.Tick(over + absl::Seconds(1));
+  pacer.Tick(over + absl::Seconds(2));
+  CHECK(pacer.numbers_in_state(NumberState::kProbation) == 10'000);
+  CHECK(pacer.numbers_in_state(NumberState::kQuarantined) == 0);
+}
+
+}  // namespace
+}  // namespace sippacer::pacing
