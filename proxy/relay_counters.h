@@ -29,6 +29,8 @@ struct RelayCounters {
   RelayCounter out_of_dialog_refused;
   RelayCounter acks_dropped;       // ACKs that completed no INVITE of ours
   RelayCounter loops;              // INVITEs that already passed through us (482)
+  RelayCounter refusals_dropped;   // over a source's refusal budget: no answer
+  RelayCounter degraded;           // a resource sofia could not give us: 500
   RelayCounter calls_tracked;      // Call objects alive, ended ones not yet freed included
   // Sofia's own tables, sampled every 100 ms: a leak shows here first.
   RelayCounter sip_server_transactions;

@@ -191,6 +191,9 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("invites_refused_acl").Uint(v.relay->invites_refused_acl.Get());
   w.Key("acks_dropped").Uint(v.relay->acks_dropped.Get());
   w.Key("loops_refused").Uint(v.relay->loops.Get());
+  w.Key("out_of_dialog_refused").Uint(v.relay->out_of_dialog_refused.Get());
+  w.Key("refusals_dropped").Uint(v.relay->refusals_dropped.Get());
+  w.Key("degraded").Uint(v.relay->degraded.Get());
   w.Key("malformed").Uint(v.relay->malformed.Get());
   w.Key("sip_server_transactions").Uint(v.relay->sip_server_transactions.Get());
   w.Key("sip_client_transactions").Uint(v.relay->sip_client_transactions.Get());

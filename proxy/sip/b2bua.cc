@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_protos.h>
@@ -21,9 +22,13 @@ namespace sippacer::proxy {
 namespace {
 
 // sofia's magic pointers are opaque C types; these trampolines restore ours.
-int NewRequestCb(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq, const sip_t* sip) {
-  return reinterpret_cast<B2bua*>(m)->OnNewRequest(irq, sip);
+int NewMessageCb(nta_agent_magic_t* m, nta_agent_t*, msg_t* msg, sip_t* sip) {
+  return reinterpret_cast<B2bua*>(m)->OnNewMessage(msg, sip);
 }
+
+// Refusals answered statelessly, per source address, at most this many a
+// second; past it a source's requests are dropped unanswered (counted).
+constexpr int kRefusalsPerSourceSecond = 200;
 
 }  // namespace
 
@@ -70,7 +75,6 @@ B2bua::~B2bua() {
     if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
   }
   calls_.clear();
-  if (default_leg_) nta_leg_destroy(default_leg_);
   if (agent_) nta_agent_destroy(agent_);
   su_home_deinit(home_);
 }
@@ -82,7 +86,7 @@ absl::Status B2bua::Start() {
 
   const std::string url = config_.listen.ToUrl();
   agent_ = nta_agent_create(
-      root_, URL_STRING_MAKE(url.c_str()), nullptr, nullptr,
+      root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this),
       NTATAG_UA(1),
       NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
       // Timer C must be set explicitly in UA mode, or a trunk that rings
@@ -107,9 +111,6 @@ absl::Status B2bua::Start() {
       return absl::UnavailableError(absl::StrCat("--trunk_listen: cannot bind ", turl));
     }
   }
-  default_leg_ = nta_leg_tcreate(agent_, NewRequestCb, reinterpret_cast<nta_leg_magic_t*>(this),
-                                 NTATAG_NO_DIALOG(1), TAG_END());
-  if (default_leg_ == nullptr) return absl::InternalError("cannot create the default leg");
 
   trunk_uri_host_ = config_.trunk.HostPortText();
   if (!config_.trunk.transport.empty()) absl::StrAppend(&trunk_uri_host_, ";transport=", config_.trunk.transport);
@@ -149,38 +150,82 @@ bool B2bua::FromTrunk(const sockaddr* sa) const {
   return port == trunk_port || !config_.allow.Contains(sa);
 }
 
-int B2bua::OnNewRequest(nta_incoming_t* irq, const sip_t* sip) {
-  if (sip == nullptr || sip->sip_request == nullptr) return 400;
-  msg_t* msg = nta_incoming_getrequest(irq);
-  const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+bool B2bua::RefusalBudget(const sockaddr* src) {
+  uint64_t key = 0;
+  if (src != nullptr && src->sa_family == AF_INET) {
+    key = reinterpret_cast<const sockaddr_in*>(src)->sin_addr.s_addr;
+  } else if (src != nullptr && src->sa_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(src)->sin6_addr.s6_addr;
+    for (int i = 0; i < 16; ++i) key = key * 131 + a[i];
+  }
+  const int64_t second = absl::ToUnixSeconds(absl::Now());
+  RefusalSlot& slot = refusals_[(key * 0x9E3779B97F4A7C15ULL) >> 52];  // a fixed table: bounded memory
+  if (slot.key != key || slot.second != second) slot = RefusalSlot{key, second, 0};
+  return ++slot.count <= kRefusalsPerSourceSecond;
+}
+
+void B2bua::RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status) {
+  counters_.out_of_dialog_refused.Add();
+  if (sip->sip_request->rq_method == sip_method_ack || !RefusalBudget(src)) {
+    if (sip->sip_request->rq_method != sip_method_ack) {
+      counters_.refusals_dropped.Add();
+      LogRateLimited("WARN", "relay", "a source over its refusal budget: requests dropped unanswered");
+    }
+    msg_destroy(msg);
+    return;
+  }
+  // No transaction is kept for a refusal: a retransmission is refused again.
+  nta_msg_treply(agent_, msg, status, sip_status_phrase(status), TAG_END());
+}
+
+int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr) {  // a response no transaction of ours expects
+    msg_destroy(msg);
+    return 0;
+  }
+  const su_addrinfo_t* ai = msg_addrinfo(msg);
   const sockaddr* src = ai ? ai->ai_addr : nullptr;
   const bool from_trunk = FromTrunk(src);
   const bool allowed = config_.allow.Contains(src);
-  if (msg) msg_destroy(msg);
-
   const sip_method_t method = sip->sip_request->rq_method;
-  if (method == sip_method_options) return 200;  // keepalive pings from trunks and dialers
-  if (method == sip_method_ack) {
-    nta_incoming_destroy(irq);  // a stray ACK has nothing to acknowledge
+  if (method == sip_method_options) {  // keepalive pings from trunks and dialers
+    nta_msg_treply(agent_, msg, SIP_200_OK, TAG_END());
+    return 0;
+  }
+  if (method == sip_method_ack) {  // a stray ACK has nothing to acknowledge
+    msg_destroy(msg);
     return 0;
   }
   if (from_trunk) {
-    counters_.out_of_dialog_refused.Add();
-    return 403;
+    RefuseStateless(msg, sip, src, 403);
+    return 0;
   }
   if (method != sip_method_invite) {
-    counters_.out_of_dialog_refused.Add();
-    return allowed ? 481 : 403;  // BYE/CANCEL for a call we do not know
+    RefuseStateless(msg, sip, src, allowed ? 481 : 403);  // BYE/CANCEL for a call we do not know
+    return 0;
   }
   counters_.invites_total.Add();
   if (!allowed) {
     counters_.invites_refused_acl.Add();
-    const absl::Time now = absl::Now();
     PushRefusalCdr(sip, ExtractCaller(sip, config_.caller_id, config_.default_country_code),
-                   ExtractCallee(sip, config_.default_country_code), 403, "Forbidden", "", true, now);
-    return 403;
+                   ExtractCallee(sip, config_.default_country_code), 403, "Forbidden", "", true, absl::Now());
+    RefuseStateless(msg, sip, src, 403);
+    return 0;
   }
-  return HandleInvite(irq, sip);
+  // A call: from here on a server transaction absorbs retransmissions.
+  nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
+  if (irq == nullptr) {
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not create a server transaction: 500");
+    nta_msg_treply(agent_, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    return 0;
+  }
+  const int status = HandleInvite(irq, sip);
+  if (status >= 300) {
+    nta_incoming_treply(irq, status, sip_status_phrase(status), TAG_END());
+    nta_incoming_destroy(irq);
+  }
+  return 0;
 }
 
 bool B2bua::HasBadHeader(const sip_t* sip, absl::string_view name) const {

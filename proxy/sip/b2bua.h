@@ -12,6 +12,7 @@
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_wait.h>
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -50,7 +51,9 @@ class B2bua {
   void SampleSofiaTables();
 
   // ---- sofia callbacks (static trampolines live in b2bua.cc) ----
-  int OnNewRequest(nta_incoming_t* irq, const sip_t* sip);
+  // A request outside every dialog and transaction (the agent's stateless
+  // callback): refusals are answered without a transaction, new calls get one.
+  int OnNewMessage(msg_t* msg, sip_t* sip);
   int OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
   int OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip);
   int OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, const sip_t* sip);
@@ -85,7 +88,15 @@ class B2bua {
 
   su_home_t home_[1];
   nta_agent_t* agent_ = nullptr;
-  nta_leg_t* default_leg_ = nullptr;
+  struct RefusalSlot {
+    uint64_t key = 0;
+    int64_t second = 0;
+    int count = 0;
+  };
+  // Stateless refusals a source may still get this second; false = drop.
+  bool RefusalBudget(const sockaddr* src);
+  void RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status);
+  std::array<RefusalSlot, 4096> refusals_{};
   std::string trunk_uri_host_;       // "127.0.0.1:5070" (+ ";transport=tcp")
   std::string local_host_;           // our host for From on the B leg
   absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls

@@ -50,7 +50,7 @@ inline std::string Utf8Repaired(absl::string_view s) {
       out += "\xEF\xBF\xBD";
       ++i;
     } else {
-      out.append(s.substr(i, n));
+      out.append(s.data() + i, n);
       i += n;
     }
   }
