@@ -31,10 +31,12 @@ echo "run.sh: tests"
 if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "run.sh: ASan+UBSan build (unit tests, and the daemon under hostile input)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan >/dev/null
-  cmake --build build-asan -j "$jobs" --target sanitizer_tests sippacer sippacer-ctl
+  cmake --build build-asan -j "$jobs" --target sanitizer_tests sippacer sippacer-ctl sippacer-replay
+  # Leak checking on: the daemon (and the replay) must free everything at
+  # exit. No suppressions are needed for sofia-sip 1.12.11 today.
   (cd build-asan && ctest --output-on-failure -j "$jobs" -L "^(unit|tsan)$" &&
-     ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure \
-       -R "^(relay_outcomes|relay_dialogs|relay_malformed|stats_hostile_clients|pacing_lifecycle|cdr_file|shutdown)$")
+     ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" \
+       -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown)$")
 
   echo "run.sh: TSan build (one writer, many readers)"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan >/dev/null

@@ -216,7 +216,11 @@ void OpsServer::Impl::Publish(std::string line, std::string log) {
 OpsServer::OpsServer(asio::io_context& io, OpsOptions options, OpsContext context)
     : impl_(std::make_shared<Impl>(io, std::move(options), context)) {}
 
-OpsServer::~OpsServer() = default;
+OpsServer::~OpsServer() {
+  // A subscriber and the server hold each other (the session reads from it,
+  // it streams to the session): break the cycle, or both outlive us.
+  impl_->subscribers.clear();
+}
 
 absl::Status OpsServer::Start() {
   const std::string& path = impl_->options.stats_socket;
