@@ -2,11 +2,17 @@
 // Store and Pacer: every request gets exactly one answer, one line of JSON
 // holding an object. Commands for the SIP thread run inline; every fifth
 // post finds the queue full, as a busy SIP thread would.
+//
+// A World costs milliseconds (the Store's fixed tables), so inputs that only
+// read share one; an input that may change pacing gets its own, so that
+// every input replays alone as it ran.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "pacing/pacer.h"
 #include "proxy/ctl/json_value.h"
@@ -74,21 +80,37 @@ struct World {
   CommandContext ctx;
 };
 
+// Whether RunCommand could hand `line` to the SIP thread (set, quarantine, release).
+bool Writes(absl::string_view line) {
+  const std::vector<std::string> w = SplitWords(absl::StripAsciiWhitespace(line));
+  if (w.empty()) return false;
+  const std::string verb = absl::AsciiStrToLower(w[0]);
+  return verb == "set" || verb == "quarantine" || verb == "release";
+}
+
 }  // namespace
 }  // namespace sippacer::proxy
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sippacer::proxy;
-  World world;
   const absl::string_view in(reinterpret_cast<const char*>(data), size);
-  int lines = 0;
-  for (absl::string_view line : absl::StrSplit(in, '\n')) {
-    if (++lines > 32) break;
+  const std::vector<absl::string_view> lines = absl::StrSplit(in, '\n');
+  static World* const shared = new World();
+  std::unique_ptr<World> own;
+  for (size_t i = 0; i < lines.size() && i < 32; ++i) {
+    if (Writes(lines[i])) {
+      own = std::make_unique<World>();
+      break;
+    }
+  }
+  World& world = own ? *own : *shared;
+  for (size_t i = 0; i < lines.size() && i < 32; ++i) {
+    absl::string_view line = lines[i];
     // As the ops server reads it: up to 4096 bytes, CR/LF stripped.
     if (line.size() > 4096) continue;
     while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::vector<std::string> answers;
-    const CommandKind kind = RunCommand(line, world.ctx, kT0 + absl::Seconds(lines),
+    const CommandKind kind = RunCommand(line, world.ctx, kT0 + absl::Seconds(i),
                                         [&answers](std::string a) { answers.push_back(std::move(a)); });
     FUZZ_CHECK(answers.size() == 1);
     const std::string& a = answers[0];
