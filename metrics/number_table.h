@@ -96,7 +96,9 @@ class NumberTable {
   void LruUnlink(uint32_t index);
   void LruPushFront(uint32_t index);
 
-  static constexpr uint32_t kChunk = 4096;
+  // Small chunks: a new one is allocated on the SIP thread as numbers
+  // arrive, so it must stay well under a megabyte.
+  static constexpr uint32_t kChunk = 256;
   const size_t max_numbers_;
   const absl::Duration width_;
   std::vector<std::atomic<Slot*>> chunks_;

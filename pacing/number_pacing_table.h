@@ -79,7 +79,9 @@ class PacingTable {
   }
 
  private:
-  static constexpr uint32_t kChunk = 4096;
+  // Small chunks: a new one is allocated on the SIP thread as numbers
+  // arrive, so it must stay well under a megabyte.
+  static constexpr uint32_t kChunk = 256;
   std::vector<std::atomic<PacingEntry*>> chunks_;
 };
 
