@@ -298,7 +298,11 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   call->a_leg = nta_leg_tcreate(agent_, nullptr, nullptr,
                                 SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
                                 SIPTAG_TO(sip->sip_from), SIPTAG_CSEQ(sip->sip_cseq), TAG_END());
-  if (call->a_leg == nullptr) return 500;
+  if (call->a_leg == nullptr) {
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not create the dialer's leg: 500");
+    return 500;
+  }
   nta_leg_bind(call->a_leg, [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
     auto* c = reinterpret_cast<Call*>(m);
     return c->owner->OnInDialogRequest(c, true, i, s);
@@ -317,6 +321,8 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   calls_.emplace(call, std::move(owned));
   counters_.calls_active.Add();
   if (!SendTrunkInvite(call, sip, nullptr)) {
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not send the INVITE to the trunk: 500");
     call->final_code = 500;
     call->final_phrase = "Server Internal Error";
     nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());

@@ -241,6 +241,8 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
       SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not relay an in-dialog request: 500");
     return 500;
   }
   if (method == sip_method_bye) call->ended_by = from_dialer ? "caller" : "callee";

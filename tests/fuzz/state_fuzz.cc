@@ -1,16 +1,25 @@
 // --state_file: the input is the file, loaded into a fresh small Store and
 // Pacer as at start. Errors are fine; a crash or UB is not. What loads is
-// saved, and that file loads and saves again to the same bytes.
+// saved, and that file loads and saves again to the same bytes (unless a
+// pacing reason is longer than the Pacer keeps: cut, it may end mid-UTF-8).
+//
+// A World costs milliseconds (the Store's fixed tables): a file whose first
+// line LoadState refuses changes nothing, so those share one.
 
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "metrics/seqlock_text.h"
 #include "pacing/pacer.h"
+#include "proxy/ctl/json_value.h"
 #include "proxy/state_file.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -46,6 +55,22 @@ struct TempFiles {
   std::string input, saved;
 };
 
+// LoadState's test of a line, for the first line of `file`.
+bool FirstLineLoads(absl::string_view file) {
+  auto v = ParseJson(file.substr(0, file.find('\n')));
+  return v.ok() && (v->Get("n") != nullptr || v->Get("country") != nullptr);
+}
+
+bool ReasonsFit(const std::string& saved) {
+  for (absl::string_view line : absl::StrSplit(saved, '\n', absl::SkipEmpty())) {
+    auto v = ParseJson(line);
+    FUZZ_CHECK(v.ok());
+    const JsonValue* reason = v->Get("reason");
+    if (reason != nullptr && reason->text.size() > metrics::SeqlockText::kBytes) return false;
+  }
+  return true;
+}
+
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -64,15 +89,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     FUZZ_CHECK(out.good());
   }
-  World first;
+  static World* const untouched = new World();
+  const bool loads = FirstLineLoads(absl::string_view(reinterpret_cast<const char*>(data), size));
+  std::unique_ptr<World> own = loads ? std::make_unique<World>() : nullptr;
+  World& first = loads ? *own : *untouched;
   auto loaded = LoadState(files.input, first.store, first.pacer, kNow);
   if (!loaded.ok()) return 0;
+  FUZZ_CHECK(loads || (loaded->numbers == 0 && loaded->countries == 0));
   FUZZ_CHECK(SaveState(files.saved, first.store, first.pacer, kNow).ok());
   const std::string saved = Slurp(files.saved);
 
   World second;
   FUZZ_CHECK(LoadState(files.saved, second.store, second.pacer, kNow).ok());
   FUZZ_CHECK(SaveState(files.saved, second.store, second.pacer, kNow).ok());
-  FUZZ_CHECK(Slurp(files.saved) == saved);
+  if (ReasonsFit(saved)) FUZZ_CHECK(Slurp(files.saved) == saved);
   return 0;
 }
