@@ -32,6 +32,8 @@ namespace {
 
 // How long SIGTERM waits for INVITEs still waiting on the trunk.
 constexpr absl::Duration kDrainDeadline = absl::Seconds(8);
+// How long SIGTERM then waits for the CANCELs and BYEs it sent to be answered.
+constexpr absl::Duration kHangUpDeadline = absl::Seconds(4);
 
 struct SipLoop {
   su_root_t* root = nullptr;
@@ -41,6 +43,7 @@ struct SipLoop {
   su_timer_t* reap = nullptr;
   su_timer_t* drain = nullptr;
   absl::Time drain_deadline = absl::InfiniteFuture();
+  absl::Time hangup_deadline = absl::InfiniteFuture();
 };
 
 void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
@@ -54,11 +57,24 @@ void OnReap(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   reinterpret_cast<SipLoop*>(arg)->b2bua->Reap();
 }
 
+// Stopping: first the INVITEs in flight get their answers (bounded); then
+// what is left is cancelled or hung up, and the loop runs on until those
+// CANCELs and BYEs are answered (bounded too), so sofia retransmits them.
 void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* loop = reinterpret_cast<SipLoop*>(arg);
-  const size_t pending = loop->b2bua->calls_in_setup();
-  if (pending == 0 || absl::Now() >= loop->drain_deadline) {
-    if (pending > 0) LogLine("WARN", "relay", absl::StrCat("stopping with ", pending, " INVITEs unanswered"));
+  const absl::Time now = absl::Now();
+  if (loop->hangup_deadline == absl::InfiniteFuture()) {
+    const size_t pending = loop->b2bua->calls_in_setup();
+    if (pending > 0 && now < loop->drain_deadline) return;
+    if (pending > 0) LogLine("WARN", "relay", absl::StrCat("stopping with ", pending, " INVITEs unanswered: cancelling"));
+    loop->b2bua->HangUpAll();
+    loop->hangup_deadline = now + kHangUpDeadline;
+  }
+  const size_t unanswered = loop->b2bua->shutdown_requests_pending();
+  if (unanswered == 0 || now >= loop->hangup_deadline) {
+    if (unanswered > 0) {
+      LogLine("WARN", "relay", absl::StrCat("stopping with ", unanswered, " CANCELs or BYEs unanswered"));
+    }
     su_root_break(loop->root);
   }
 }

@@ -38,30 +38,42 @@ B2bua::B2bua(su_root_t* root, const Config& config, const metrics::Store& store,
   su_home_init(home_);
 }
 
-B2bua::~B2bua() {
+void B2bua::HangUpAll() {
   // Stopping with calls still up: nothing may stay billed on the carrier's
   // side. INVITEs still ringing are cancelled toward the trunk and refused
-  // toward the dialer; answered calls are hung up on both legs.
+  // toward the dialer; answered calls are hung up on both legs. The CANCELs
+  // and BYEs are kept until answered, so the daemon can wait for them with
+  // the event loop running (sofia retransmits them meanwhile).
+  auto keep = [this](nta_outgoing_t* orq) {
+    if (orq != nullptr) shutdown_requests_.push_back(orq);
+  };
+  auto nothing = [](nta_outgoing_magic_t*, nta_outgoing_t*, const sip_t*) { return 0; };
   for (auto& [ptr, call] : calls_) {
     Call* c = call.get();
     if (c->ended) continue;
     if (!c->answered && c->final_code == 0) {
-      if (c->b_invite) {
-        nta_outgoing_t* cancel = nta_outgoing_tcancel(c->b_invite, nullptr, nullptr, TAG_END());
-        if (cancel) nta_outgoing_destroy(cancel);
-      }
+      if (c->b_invite) keep(nta_outgoing_tcancel(c->b_invite, nothing, nullptr, TAG_END()));
       if (c->a_invite) nta_incoming_treply(c->a_invite, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
       c->final_code = 503;
       c->final_phrase = "Service Unavailable";
     } else if (c->answered) {
       for (nta_leg_t* leg : {c->a_leg, c->b_leg}) {
-        nta_outgoing_t* bye = leg ? nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END())
-                                  : nullptr;
-        if (bye) nta_outgoing_destroy(bye);
+        if (leg) keep(nta_outgoing_tcreate(leg, nothing, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END()));
       }
     }
     EndCall(c, "shutdown");
   }
+}
+
+size_t B2bua::shutdown_requests_pending() const {
+  size_t n = 0;
+  for (nta_outgoing_t* orq : shutdown_requests_) n += nta_outgoing_status(orq) < 200;
+  return n;
+}
+
+B2bua::~B2bua() {
+  HangUpAll();  // a no-op when the daemon already did it with the loop running
+  for (nta_outgoing_t* orq : shutdown_requests_) nta_outgoing_destroy(orq);
   Reap();
   for (auto& [ptr, call] : calls_) {
     if (call->b_invite) nta_outgoing_destroy(call->b_invite);

@@ -38,6 +38,11 @@ class B2bua {
   absl::Status Start();
   // New INVITEs get 503 from now on; calls in progress go on.
   void BeginShutdown() { shutting_down_ = true; }
+  // CANCELs the INVITEs still ringing and hangs up the answered calls, on
+  // both legs, with CDRs; their requests are kept until answered.
+  void HangUpAll();
+  // CANCELs and BYEs of HangUpAll not answered yet.
+  size_t shutdown_requests_pending() const;
   // Calls whose INVITE has not had its final response yet.
   size_t calls_in_setup() const;
   // Frees the legs and transactions of ended calls; the daemon calls it
@@ -97,6 +102,7 @@ class B2bua {
   bool RefusalBudget(const sockaddr* src);
   void RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status);
   std::array<RefusalSlot, 4096> refusals_{};
+  std::vector<nta_outgoing_t*> shutdown_requests_;
   std::string trunk_uri_host_;       // "127.0.0.1:5070" (+ ";transport=tcp")
   std::string local_host_;           // our host for From on the B leg
   absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls
