@@ -46,14 +46,19 @@ absl::StatusOr<RecordedCall> ParseCdrLine(absl::string_view line, absl::string_v
   };
   c.caller = Number(text("caller"), default_country_code).value_or(0);
   c.callee = Number(text("callee"), default_country_code).value_or(0);
+  // Numbers out of any sane range are a bad line, not a cast to overflow.
+  if (!(code->number >= 0 && code->number <= 699)) return absl::InvalidArgumentError("code out of range");
   c.code = static_cast<int>(code->number);
   c.pre_ring = flag("pre_ring");
   c.network_blocked = flag("network_blocked");
   c.reason_header = text("reason_header");
+  constexpr double kMaxMs = 86'400'000.0 * 7;  // a week: longer is no call
   if (const JsonValue* pdd = v->Get("pdd_ms"); pdd && pdd->type == JsonValue::Type::kNumber) {
+    if (!(pdd->number >= 0 && pdd->number <= kMaxMs)) return absl::InvalidArgumentError("pdd_ms out of range");
     c.pdd_ms = static_cast<int64_t>(pdd->number);
   }
   if (const JsonValue* setup = v->Get("setup_ms"); setup && setup->type == JsonValue::Type::kNumber) {
+    if (!(setup->number >= 0 && setup->number <= kMaxMs)) return absl::InvalidArgumentError("setup_ms out of range");
     c.setup_ms = static_cast<int64_t>(setup->number);
   }
   c.refused = !text("paced").empty() && text("b_call_id").empty();
