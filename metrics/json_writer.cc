@@ -6,9 +6,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace sippacer::metrics {
-namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
 size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t len = 0;
@@ -27,8 +25,6 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
 }
-
-}  // namespace
 
 void AppendJsonString(std::string& out, absl::string_view value) {
   out.push_back('"');

@@ -47,4 +47,8 @@ class JsonWriter {
 // Appends `value` to `out` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, absl::string_view value);
 
+// Length of the valid multi-byte UTF-8 sequence starting at s[i], or 0 if
+// it is not one (ASCII bytes included: callers handle those first).
+size_t Utf8SequenceLength(absl::string_view s, size_t i);
+
 }  // namespace sippacer::metrics

@@ -1,9 +1,11 @@
 #include "proxy/state_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -20,9 +22,20 @@ pacing::NumberState StateFromName(const std::string& s) {
   return pacing::NumberState::kHealthy;
 }
 
+// A saved number back into its type: a value out of the type's range (a
+// damaged or hostile file) is clamped to it, never cast into undefined
+// behaviour; not-a-number is 0.
+template <typename T>
+T Clamped(double x) {
+  if (!(x == x)) return 0;
+  if (x <= static_cast<double>(std::numeric_limits<T>::min())) return std::numeric_limits<T>::min();
+  if (x >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+  return static_cast<T>(x);
+}
+
 int64_t Num(const JsonValue& v, absl::string_view key) {
   const JsonValue* f = v.Get(key);
-  return f ? static_cast<int64_t>(f->number) : 0;
+  return f ? Clamped<int64_t>(f->number) : 0;
 }
 
 std::string NumberLine(const metrics::NumberRecord& r, const pacing::NumberPacing& p) {
@@ -64,22 +77,22 @@ std::string CountryLine(const metrics::CountryHistory& h) {
 
 void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer, absl::Time now) {
   metrics::NumberRecord r;
-  r.number = static_cast<metrics::E164>(v.Get("n")->number);
+  r.number = Clamped<metrics::E164>(v.Get("n")->number);
   r.last_seen_s = Num(v, "seen");
   if (const JsonValue* pdd = v.Get("pdd"); pdd && pdd->items.size() == 2) {
-    r.pdd_count = static_cast<uint32_t>(pdd->items[0].number);
-    r.pdd_sum_ms = static_cast<uint64_t>(pdd->items[1].number);
+    r.pdd_count = Clamped<uint32_t>(pdd->items[0].number);
+    r.pdd_sum_ms = Clamped<uint64_t>(pdd->items[1].number);
   }
   if (const JsonValue* b = v.Get("b")) {
     for (const JsonValue& item : b->items) {
       if (item.items.size() != 5 + metrics::kOutcomeCount) continue;
       metrics::NumberRecord::BucketRecord br;
-      br.epoch = static_cast<uint32_t>(item.items[0].number);
-      br.attempts = static_cast<uint16_t>(item.items[1].number);
-      br.paced = static_cast<uint16_t>(item.items[2].number);
-      br.pre_ring_603 = static_cast<uint16_t>(item.items[3].number);
-      br.network_blocked = static_cast<uint16_t>(item.items[4].number);
-      for (int k = 0; k < metrics::kOutcomeCount; ++k) br.outcomes[k] = static_cast<uint16_t>(item.items[5 + k].number);
+      br.epoch = Clamped<uint32_t>(item.items[0].number);
+      br.attempts = Clamped<uint16_t>(item.items[1].number);
+      br.paced = Clamped<uint16_t>(item.items[2].number);
+      br.pre_ring_603 = Clamped<uint16_t>(item.items[3].number);
+      br.network_blocked = Clamped<uint16_t>(item.items[4].number);
+      for (int k = 0; k < metrics::kOutcomeCount; ++k) br.outcomes[k] = Clamped<uint16_t>(item.items[5 + k].number);
       r.buckets.push_back(br);
     }
   }
@@ -98,17 +111,17 @@ void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer,
 
 void LoadCountry(const JsonValue& v, metrics::Store& store) {
   metrics::CountryHistory h;
-  h.country_code = static_cast<int>(Num(v, "country"));
-  h.days_seen = static_cast<uint32_t>(Num(v, "days"));
+  h.country_code = static_cast<int>(std::clamp<int64_t>(Num(v, "country"), 0, 999));
+  h.days_seen = static_cast<uint32_t>(std::clamp<int64_t>(Num(v, "days"), 0, 100000));
   if (const JsonValue* d = v.Get("d")) {
     for (const JsonValue& item : d->items) {
       if (item.items.size() != kCountryDayFields) continue;
       metrics::CodeCounts c;
-      c.attempts = static_cast<uint32_t>(item.items[1].number);
-      c.pre_ring_603 = static_cast<uint32_t>(item.items[2].number);
-      c.network_blocked = static_cast<uint32_t>(item.items[3].number);
-      for (int k = 0; k < metrics::kOutcomeCount; ++k) c.by_outcome[k] = static_cast<uint32_t>(item.items[4 + k].number);
-      h.days.emplace_back(static_cast<uint32_t>(item.items[0].number), c);
+      c.attempts = Clamped<uint32_t>(item.items[1].number);
+      c.pre_ring_603 = Clamped<uint32_t>(item.items[2].number);
+      c.network_blocked = Clamped<uint32_t>(item.items[3].number);
+      for (int k = 0; k < metrics::kOutcomeCount; ++k) c.by_outcome[k] = Clamped<uint32_t>(item.items[4 + k].number);
+      h.days.emplace_back(Clamped<uint32_t>(item.items[0].number), c);
     }
   }
   store.ImportCountry(h);

@@ -2,10 +2,12 @@
 # Builds sippacer and runs every test: unit (Catch2), integration (the real
 # daemon between SIPp dialers and carriers, a real PostgreSQL), and the
 # sanitizer builds (ASan+UBSan over the unit tests and fuzz corpora, TSan over
-# the concurrent counters). Installs the Debian packages it needs first.
+# the concurrent counters), then each libFuzzer target on its corpus for a
+# bounded time (tests/fuzz/README.md). Installs the Debian packages it needs first.
 #
 #   ./tests/run.sh            everything
 #   ./tests/run.sh -L unit    only ctest label "unit" (any ctest arguments pass through)
+#   SIPPACER_SKIP_FUZZ=1      no fuzzing; SIPPACER_FUZZ_SECONDS=N per fuzzer (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +44,39 @@ if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan >/dev/null
   cmake --build build-tsan -j "$jobs" --target tsan_tests
   (cd build-tsan && ctest --output-on-failure -L "^tsan$")
+fi
+
+if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_FUZZ:-0}" != 1 ]; then
+  # Nine fuzzers, one after another: 20 s each keeps this near 3 minutes.
+  seconds=${SIPPACER_FUZZ_SECONDS:-20}
+  echo "run.sh: libFuzzer targets (clang), ${seconds}s each"
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz -DSIPPACER_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j "$jobs" --target fuzzers
+  failed=()
+  for name in rules e164 carriers json stats state cdr replay sip; do
+    fuzzer=build-fuzz/fuzz/${name}_fuzz
+    # New inputs go to a corpus in the build tree; the seeds stay as committed.
+    mkdir -p "build-fuzz/corpus/$name" "build-fuzz/crashes/$name" build-fuzz/logs
+    dict=(); [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+    # Inputs that once crashed must pass before anything new is looked for.
+    if ! "$fuzzer" -runs=0 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$name/" \
+         "tests/fuzz/regressions/$name" >"build-fuzz/logs/$name.regressions.log" 2>&1; then
+      echo "run.sh: $name: a regression input fails:" >&2
+      grep -E "runtime error|property failed|ERROR: (Address|libFuzzer)|Test unit written" "build-fuzz/logs/$name.regressions.log" | head -5 >&2
+      failed+=("$name(regressions)")
+    fi
+    if "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$name/" "${dict[@]}" \
+         "build-fuzz/corpus/$name" "tests/fuzz/corpus/$name" >"build-fuzz/logs/$name.log" 2>&1; then
+      echo "run.sh: $name: $(grep -E '^#[0-9]+[[:space:]]+DONE' "build-fuzz/logs/$name.log" | tail -1)"
+    else
+      echo "run.sh: $name: crash (input in build-fuzz/crashes/$name/, log build-fuzz/logs/$name.log):" >&2
+      grep -E "runtime error|property failed|ERROR: (Address|libFuzzer)|SUMMARY" "build-fuzz/logs/$name.log" | head -5 >&2
+      failed+=("$name")
+    fi
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "run.sh: fuzzers failed: ${failed[*]} (save a new crash under tests/fuzz/regressions/NAME/)" >&2
+    exit 1
+  fi
 fi
 echo "run.sh: all tests passed"

@@ -1,5 +1,7 @@
 #include "proxy/cdr/cdr_postgres.h"
 
+#include "metrics/json_writer.h"
+
 #include <libpq-fe.h>
 
 #include "absl/strings/str_cat.h"
@@ -14,15 +16,32 @@ constexpr char kColumns[] =
     "ts, caller, callee, carrier, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
     "setup_ms, duration_s, ended_by, paced, refused_by_acl, a_call_id, b_call_id";
 
+// COPY text: escapes, and only valid UTF-8. A carrier's Latin-1 byte (or a
+// NUL) would make PostgreSQL refuse the whole batch, and the writer retry it
+// forever: such bytes become U+FFFD, as in the JSON CDRs.
 void AppendCopyText(std::string& out, absl::string_view s) {
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const size_t len = metrics::Utf8SequenceLength(s, i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, len);
+        i += len;
+      }
+      continue;
+    }
     switch (c) {
       case '\\': out += "\\\\"; break;
       case '\t': out += "\\t"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
+      case '\0': out += "\xEF\xBF\xBD"; break;
       default: out.push_back(c);
     }
+    ++i;
   }
 }
 

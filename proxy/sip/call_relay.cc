@@ -10,30 +10,10 @@
 #include "absl/time/clock.h"
 #include "metrics/call_outcome.h"
 #include "proxy/log.h"
+#include "proxy/sip/sip_text.h"
 #include "proxy/sip/b2bua.h"
 
 namespace sippacer::proxy {
-namespace {
-
-const char* PhraseOf(const sip_t* sip, int status) {
-  if (sip && sip->sip_status && sip->sip_status->st_phrase) return sip->sip_status->st_phrase;
-  const char* p = sip_status_phrase(status);
-  return p ? p : "";
-}
-
-std::string ReasonText(const sip_t* sip) {
-  if (sip == nullptr || sip->sip_reason == nullptr) return {};
-  char buf[1024];
-  const issize_t n = sip_header_e(buf, sizeof buf, reinterpret_cast<const sip_header_t*>(sip->sip_reason), 0);
-  if (n <= 0) return {};
-  std::string s(buf, static_cast<size_t>(std::min<issize_t>(n, sizeof buf - 1)));
-  if (s.rfind("Reason:", 0) == 0) s.erase(0, 7);
-  while (!s.empty() && (s.front() == ' ')) s.erase(0, 1);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip) {
   const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);

@@ -2,8 +2,8 @@
 // caller and callee numbers (each --caller_id order) from an INVITE, and the
 // 603+ test (status, phrase, Reason header) from a response.
 //
-// PhraseOf and ReasonText copy the helpers of proxy/sip/call_relay.cc (file
-// local there), so the 603+ decision sees the same strings as the relay.
+// PhraseOf and ReasonText are the relay's own (proxy/sip/sip_text.h), so the
+// 603+ decision sees the same strings as the relay.
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/sip.h>
@@ -20,26 +20,17 @@
 #include "metrics/call_outcome.h"
 #include "metrics/e164.h"
 #include "proxy/sip/caller_id.h"
+#include "proxy/sip/sip_text.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace sippacer::proxy {
 namespace {
 
-const char* PhraseOf(const sip_t* sip, int status) {
-  if (sip && sip->sip_status && sip->sip_status->st_phrase) return sip->sip_status->st_phrase;
-  const char* p = sip_status_phrase(status);
-  return p ? p : "";
-}
-
-std::string ReasonText(const sip_t* sip) {
-  if (sip == nullptr || sip->sip_reason == nullptr) return {};
-  char buf[1024];
-  const issize_t n = sip_header_e(buf, sizeof buf, reinterpret_cast<const sip_header_t*>(sip->sip_reason), 0);
-  if (n <= 0) return {};
-  std::string s(buf, static_cast<size_t>(std::min<issize_t>(n, sizeof buf - 1)));
-  if (s.rfind("Reason:", 0) == 0) s.erase(0, 7);
-  while (!s.empty() && (s.front() == ' ')) s.erase(0, 1);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+// The Reason text is the header's, whole: no byte of it unwritten by sofia.
+std::string CheckedReasonText(const sip_t* sip) {
+  std::string s = ReasonText(sip);
+  FUZZ_CHECK(s.find('\0') == std::string::npos);
+  FUZZ_CHECK(s.size() <= kMaxReasonText);
   return s;
 }
 
@@ -72,7 +63,7 @@ void CheckRequest(const sip_t* sip) {
 void CheckResponse(const sip_t* sip) {
   const int status = sip->sip_status->st_status;
   const std::string phrase = PhraseOf(sip, status);
-  const std::string reason = ReasonText(sip);
+  const std::string reason = CheckedReasonText(sip);
   const bool expected = status == 603 &&
                         absl::AsciiStrToLower(absl::StripAsciiWhitespace(phrase)) == "network blocked" &&
                         !absl::StripAsciiWhitespace(reason).empty();

@@ -6,10 +6,12 @@
 // A World costs milliseconds (the Store's fixed tables): a file whose first
 // line LoadState refuses changes nothing, so those share one.
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -39,20 +41,30 @@ struct World {
   pacing::Pacer pacer;
 };
 
-// One file per process (made once, rewritten per input), removed at exit.
-struct TempFiles {
-  TempFiles() {
-    char name[] = "/tmp/sippacer-state-fuzz-XXXXXX";
-    const int fd = mkstemp(name);
-    FUZZ_CHECK(fd >= 0);
-    close(fd);
-    input = name;
-    saved = input + ".saved";
+// The input as a file LoadState opens by name: a memfd, nothing on disk
+// (libFuzzer may end the process without running destructors).
+const std::string& InputFile(const uint8_t* data, size_t size) {
+  static const int fd = memfd_create("sippacer-state-fuzz", 0);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  FUZZ_CHECK(fd >= 0 && ftruncate(fd, 0) == 0);
+  FUZZ_CHECK(pwrite(fd, data, size, 0) == static_cast<ssize_t>(size));
+  return path;
+}
+
+// SaveState renames PATH.tmp over PATH: a directory of its own, per input.
+struct SaveDir {
+  SaveDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "sippacer-state-fuzz-XXXXXX").string();
+    FUZZ_CHECK(mkdtemp(t.data()) != nullptr);
+    dir = t;
+    file = dir + "/state";
   }
-  ~TempFiles() {
-    for (const std::string& p : {input, saved, input + ".tmp", saved + ".tmp"}) std::remove(p.c_str());
+  ~SaveDir() {
+    std::remove(file.c_str());
+    std::remove((file + ".tmp").c_str());
+    rmdir(dir.c_str());
   }
-  std::string input, saved;
+  std::string dir, file;
 };
 
 // LoadState's test of a line, for the first line of `file`.
@@ -83,25 +95,21 @@ std::string Slurp(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sippacer::proxy;
-  static TempFiles files;
-  {
-    std::ofstream out(files.input, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    FUZZ_CHECK(out.good());
-  }
+  const std::string& input = InputFile(data, size);
   static World* const untouched = new World();
   const bool loads = FirstLineLoads(absl::string_view(reinterpret_cast<const char*>(data), size));
   std::unique_ptr<World> own = loads ? std::make_unique<World>() : nullptr;
   World& first = loads ? *own : *untouched;
-  auto loaded = LoadState(files.input, first.store, first.pacer, kNow);
+  auto loaded = LoadState(input, first.store, first.pacer, kNow);
   if (!loaded.ok()) return 0;
   FUZZ_CHECK(loads || (loaded->numbers == 0 && loaded->countries == 0));
-  FUZZ_CHECK(SaveState(files.saved, first.store, first.pacer, kNow).ok());
-  const std::string saved = Slurp(files.saved);
+  SaveDir out;
+  FUZZ_CHECK(SaveState(out.file, first.store, first.pacer, kNow).ok());
+  const std::string saved = Slurp(out.file);
 
   World second;
-  FUZZ_CHECK(LoadState(files.saved, second.store, second.pacer, kNow).ok());
-  FUZZ_CHECK(SaveState(files.saved, second.store, second.pacer, kNow).ok());
-  if (ReasonsFit(saved)) FUZZ_CHECK(Slurp(files.saved) == saved);
+  FUZZ_CHECK(LoadState(out.file, second.store, second.pacer, kNow).ok());
+  FUZZ_CHECK(SaveState(out.file, second.store, second.pacer, kNow).ok());
+  if (ReasonsFit(saved)) FUZZ_CHECK(Slurp(out.file) == saved);
   return 0;
 }
