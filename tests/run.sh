@@ -37,7 +37,7 @@ if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   # Leak checking on: the daemon (and the replay) must free everything at
   # exit. No suppressions are needed for sofia-sip 1.12.11 today.
   (cd build-asan && ctest --output-on-failure -j "$jobs" -L "^(unit|tsan)$" &&
-     ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" \
+     ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure \
        -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown)$")
 
   echo "run.sh: TSan build (one writer, many readers)"
