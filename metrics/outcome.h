@@ -2,7 +2,7 @@
 // Outcome: the final-response categories counted per number, carrier, hour.
 //
 // A fixed set so a window holds a small array of counters, not a map. The
-// codes an operator reasons about each get their own slot (SPEC §1); the rest
+// codes an operator reasons about each get their own slot (docs/pacing.md); the rest
 // fall into their class.
 
 #include <array>

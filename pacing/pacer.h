@@ -2,7 +2,7 @@
 // Pacer
 //
 // Turns the carriers' final responses into dialing pace, per originating
-// number: healthy -> throttled -> quarantined -> probation -> healthy (SPEC §5).
+// number: healthy -> throttled -> quarantined -> probation -> healthy (docs/pacing.md).
 // The SIP thread calls OnInvite for every new INVITE and OnFinal for every
 // final response from the trunk; both are lock-free and allocation-free once
 // a number is known. Operator commands (policy, quarantine, release) are also

@@ -1,5 +1,5 @@
 #pragma once
-// Policy: the pacing knobs of SPEC §3/§5, parsed and validated.
+// Policy: the pacing knobs of docs/flags.md and docs/pacing.md, parsed and validated.
 //
 // Flags and `set policy KEY=VALUE` go through the same parsers, so a value
 // that would be refused at start is refused live too, and changes nothing.

@@ -1,5 +1,5 @@
 #pragma once
-// CdrRecord: one call attempt as SPEC §7 lists it, built by the SIP thread
+// CdrRecord: one call attempt as docs/cdr.md lists it, built by the SIP thread
 // when the call ends and handed to the CDR writer thread through a bounded
 // queue. Plain values only.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Config: every command-line flag of SPEC §3, validated once at start.
+// Config: every command-line flag of docs/flags.md, validated once at start.
 //
 // main.cc copies the raw flag values into FlagValues; BuildConfig checks each
 // one and returns the first problem as "--flag: why", which main prints as a

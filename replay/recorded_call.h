@@ -1,5 +1,5 @@
 #pragma once
-// RecordedCall: one CDR (SPEC §7) as the replay needs it, whichever store it
+// RecordedCall: one CDR (docs/cdr.md) as the replay needs it, whichever store it
 // came from (the daemon's --cdr_file JSON lines or its PostgreSQL table).
 
 #include <cstdint>

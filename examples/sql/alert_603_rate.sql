@@ -1,4 +1,4 @@
--- The operator's alert line (SPEC §1): numbers whose 603 share of attempts
+-- The operator's alert line (docs/pacing.md): numbers whose 603 share of attempts
 -- exceeds 5% over the rolling last 4 hours, with at least :min_attempts
 -- attempts. Pull them from dialing and check their label on handsets.
 -- psql -v min_attempts=20 -f alert_603_rate.sql

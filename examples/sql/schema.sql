@@ -1,4 +1,4 @@
--- sippacer CDR table: one row per call attempt (SPEC §7).
+-- sippacer CDR table: one row per call attempt (docs/cdr.md).
 -- sippacer creates it itself when missing; this file is the same DDL for DBAs.
 CREATE TABLE IF NOT EXISTS sippacer_cdr (
   id              bigserial PRIMARY KEY,

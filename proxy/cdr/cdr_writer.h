@@ -74,7 +74,7 @@ class CdrWriter : public CdrSink {
   std::string last_error_ ABSL_GUARDED_BY(error_mu_);
 };
 
-// The record as one JSON line (no trailing newline), SPEC §7 field names.
+// The record as one JSON line (no trailing newline), docs/cdr.md field names.
 std::string CdrToJson(const CdrRecord& r);
 
 }  // namespace sippacer::proxy

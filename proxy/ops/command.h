@@ -1,5 +1,5 @@
 #pragma once
-// One stats-socket request, split into words and routed (SPEC §6).
+// One stats-socket request, split into words and routed (docs/stats-socket.md).
 
 #include <functional>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// OpsServer: the stats socket (SPEC §6) and the Prometheus endpoint, served
+// OpsServer: the stats socket (docs/stats-socket.md) and the Prometheus endpoint, served
 // by the ops thread's io_context.
 //
 // Read commands are answered on the ops thread from lock-free reads of the

@@ -1,5 +1,5 @@
 #pragma once
-// The stats protocol's answers (SPEC §6) as JSON lines, rendered from the
+// The stats protocol's answers (docs/stats-socket.md) as JSON lines, rendered from the
 // live Store, Pacer and relay counters. Pure functions of what they are
 // given: no sockets, so each answer's shape is unit-tested.
 

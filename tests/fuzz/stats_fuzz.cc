@@ -1,4 +1,4 @@
-// Stats-socket requests (SPEC §6), one per input line, against a small live
+// Stats-socket requests (docs/stats-socket.md), one per input line, against a small live
 // Store and Pacer: every request gets exactly one answer, one line of JSON
 // holding an object. Commands for the SIP thread run inline; every fifth
 // post finds the queue full, as a busy SIP thread would.

@@ -1,4 +1,4 @@
-"""--cdr_file: one JSON line per call attempt with SPEC §7's fields and
+"""--cdr_file: one JSON line per call attempt with docs/cdr.md's fields and
 values, paced and ACL-refused INVITEs included; SIGHUP reopens the file
 (logrotate) and nothing is lost across it."""
 import json
