@@ -73,7 +73,8 @@ absl::StatusOr<DecisionConfig> BuildDecisionConfig(const DecisionFlagValues& f) 
   c.default_country_code = f.default_country_code;
   c.policy.home_country_code = std::stoi(f.default_country_code);
   if (!f.carriers.empty()) {
-    if (::access(f.carriers.c_str(), R_OK) != 0) return FlagError("carriers", absl::StrCat("cannot read '", f.carriers, "'"));
+    if (::access(f.carriers.c_str(), R_OK) != 0)
+      return FlagError("carriers", absl::StrCat("cannot read '", f.carriers, "'"));
     auto map = metrics::CarrierMap::Load(f.carriers);
     if (!map.ok()) return FlagError("carriers", map.status().message());
     c.carriers_path = f.carriers;
@@ -98,10 +99,12 @@ absl::StatusOr<DecisionConfig> BuildDecisionConfig(const DecisionFlagValues& f) 
     return FlagError("quarantine_for", absl::StrCat("'", f.quarantine_for, "' is not a duration like 4h, 30m or 0"));
   }
   c.policy.quarantine_for = q;
-  if (f.reject_code < 400 || f.reject_code > 699) return FlagError("reject_code", "must be a SIP final failure code 400..699");
+  if (f.reject_code < 400 || f.reject_code > 699)
+    return FlagError("reject_code", "must be a SIP final failure code 400..699");
   c.policy.reject_code = static_cast<int>(f.reject_code);
   c.policy.dry_run = f.dry_run;
-  if (!(f.confidence >= 0) || f.confidence >= 1) return FlagError("confidence", "must be 0 (off) or a level below 1, e.g. 0.9");
+  if (!(f.confidence >= 0) || f.confidence >= 1)
+    return FlagError("confidence", "must be 0 (off) or a level below 1, e.g. 0.9");
   c.policy.confidence = f.confidence;
   c.policy.hour_guard = f.hour_guard;
   if (!(f.false_alarm_rate > 0) || f.false_alarm_rate >= 1) {

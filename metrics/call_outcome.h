@@ -18,11 +18,11 @@ namespace sippacer::metrics {
 using E164 = uint64_t;
 
 struct CallOutcome {
-  E164 caller = 0;             // originating number, per --caller_id
-  E164 callee = 0;             // dialed number (request-URI user)
-  int code = 0;                // final SIP status from the trunk
-  bool ringing_seen = false;   // a 180/183 arrived before the final response
-  bool network_blocked = false;  // 603 "Network Blocked" + Reason (603+, ATIS-1000099)
+  E164 caller = 0;                                  // originating number, per --caller_id
+  E164 callee = 0;                                  // dialed number (request-URI user)
+  int code = 0;                                     // final SIP status from the trunk
+  bool ringing_seen = false;                        // a 180/183 arrived before the final response
+  bool network_blocked = false;                     // 603 "Network Blocked" + Reason (603+, ATIS-1000099)
   absl::Time invite_at = absl::InfinitePast();      // INVITE received from the dialer
   absl::Time first_ring_at = absl::InfinitePast();  // first 18x, InfinitePast if none
   absl::Time final_at = absl::InfinitePast();       // final response received

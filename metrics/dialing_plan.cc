@@ -18,7 +18,8 @@ bool IsTwoDigitCode(int cc) {
   static constexpr int kCodes[] = {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46,
                                    47, 48, 49, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 63,
                                    64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98};
-  for (int c : kCodes) if (c == cc) return true;
+  for (int c : kCodes)
+    if (c == cc) return true;
   return false;
 }
 
@@ -38,7 +39,8 @@ absl::StatusOr<CarrierMap> CarrierMap::Parse(absl::string_view csv) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> cols = absl::StrSplit(line, absl::MaxSplits(',', 1));
-    if (cols.size() != 2) return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": expected prefix,carrier"));
+    if (cols.size() != 2)
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": expected prefix,carrier"));
     absl::string_view prefix = absl::StripAsciiWhitespace(cols[0]);
     absl::ConsumePrefix(&prefix, "+");
     const std::string name(absl::StripAsciiWhitespace(cols[1]));

@@ -15,9 +15,12 @@ constexpr size_t kMaxDigits = 15;
 
 std::optional<E164> NormalizeE164(absl::string_view raw, absl::string_view default_cc) {
   absl::string_view s = absl::StripAsciiWhitespace(raw);
-  if (absl::StartsWithIgnoreCase(s, "tel:")) s.remove_prefix(4);
-  else if (absl::StartsWithIgnoreCase(s, "sips:")) s.remove_prefix(5);
-  else if (absl::StartsWithIgnoreCase(s, "sip:")) s.remove_prefix(4);
+  if (absl::StartsWithIgnoreCase(s, "tel:"))
+    s.remove_prefix(4);
+  else if (absl::StartsWithIgnoreCase(s, "sips:"))
+    s.remove_prefix(5);
+  else if (absl::StartsWithIgnoreCase(s, "sip:"))
+    s.remove_prefix(4);
   s = s.substr(0, s.find_first_of(";@"));  // URI parameters and host
   bool international = false;
   std::string digits;

@@ -31,7 +31,8 @@ struct GroupCounters {
     c.paced = static_cast<uint32_t>(paced.load(std::memory_order_relaxed));
     c.pre_ring_603 = static_cast<uint32_t>(pre_ring_603.load(std::memory_order_relaxed));
     c.network_blocked = static_cast<uint32_t>(network_blocked.load(std::memory_order_relaxed));
-    for (int i = 0; i < kOutcomeCount; ++i) c.by_outcome[i] = static_cast<uint32_t>(outcomes[i].load(std::memory_order_relaxed));
+    for (int i = 0; i < kOutcomeCount; ++i)
+      c.by_outcome[i] = static_cast<uint32_t>(outcomes[i].load(std::memory_order_relaxed));
     return c;
   }
 

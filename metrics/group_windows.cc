@@ -7,9 +7,7 @@
 namespace sippacer::metrics {
 namespace {
 
-void Inc(std::atomic<uint32_t>& a) {
-  a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
+void Inc(std::atomic<uint32_t>& a) { a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 }  // namespace
 
@@ -19,9 +17,7 @@ GroupWindows::GroupWindows(int groups, int buckets, absl::Duration bucket_width)
       width_s_(std::max<int64_t>(1, absl::ToInt64Seconds(bucket_width))),
       cells_(new WideBucket[static_cast<size_t>(groups) * static_cast<size_t>(buckets)]) {}
 
-uint32_t GroupWindows::EpochOf(absl::Time t) const {
-  return static_cast<uint32_t>(absl::ToUnixSeconds(t) / width_s_);
-}
+uint32_t GroupWindows::EpochOf(absl::Time t) const { return static_cast<uint32_t>(absl::ToUnixSeconds(t) / width_s_); }
 
 WideBucket& GroupWindows::At(int group, uint32_t epoch) {
   WideBucket& b = cells_[static_cast<size_t>(group) * buckets_ + epoch % buckets_];

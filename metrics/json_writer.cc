@@ -11,10 +11,17 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t len = 0;
   uint32_t min = 0;
-  if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { len = 3; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; }
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    min = 0x10000;
+  } else
+    return 0;
   if (i + len > s.size()) return 0;
   uint32_t cp = c & (0xFF >> (len + 1));
   for (size_t k = 1; k < len; ++k) {
@@ -32,11 +39,21 @@ void AppendJsonString(std::string& out, absl::string_view value) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             char buf[8];
@@ -66,10 +83,28 @@ void JsonWriter::Separate() {
   need_comma_ = true;
 }
 
-JsonWriter& JsonWriter::BeginObject() { Separate(); out_.push_back('{'); need_comma_ = false; return *this; }
-JsonWriter& JsonWriter::EndObject() { out_.push_back('}'); need_comma_ = true; return *this; }
-JsonWriter& JsonWriter::BeginArray() { Separate(); out_.push_back('['); need_comma_ = false; return *this; }
-JsonWriter& JsonWriter::EndArray() { out_.push_back(']'); need_comma_ = true; return *this; }
+JsonWriter& JsonWriter::BeginObject() {
+  Separate();
+  out_.push_back('{');
+  need_comma_ = false;
+  return *this;
+}
+JsonWriter& JsonWriter::EndObject() {
+  out_.push_back('}');
+  need_comma_ = true;
+  return *this;
+}
+JsonWriter& JsonWriter::BeginArray() {
+  Separate();
+  out_.push_back('[');
+  need_comma_ = false;
+  return *this;
+}
+JsonWriter& JsonWriter::EndArray() {
+  out_.push_back(']');
+  need_comma_ = true;
+  return *this;
+}
 
 JsonWriter& JsonWriter::Key(absl::string_view key) {
   Separate();
@@ -79,9 +114,21 @@ JsonWriter& JsonWriter::Key(absl::string_view key) {
   return *this;
 }
 
-JsonWriter& JsonWriter::String(absl::string_view value) { Separate(); AppendJsonString(out_, value); return *this; }
-JsonWriter& JsonWriter::Int(int64_t value) { Separate(); absl::StrAppend(&out_, value); return *this; }
-JsonWriter& JsonWriter::Uint(uint64_t value) { Separate(); absl::StrAppend(&out_, value); return *this; }
+JsonWriter& JsonWriter::String(absl::string_view value) {
+  Separate();
+  AppendJsonString(out_, value);
+  return *this;
+}
+JsonWriter& JsonWriter::Int(int64_t value) {
+  Separate();
+  absl::StrAppend(&out_, value);
+  return *this;
+}
+JsonWriter& JsonWriter::Uint(uint64_t value) {
+  Separate();
+  absl::StrAppend(&out_, value);
+  return *this;
+}
 
 JsonWriter& JsonWriter::Double(double value) {
   Separate();
@@ -95,8 +142,20 @@ JsonWriter& JsonWriter::Double(double value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Bool(bool value) { Separate(); out_ += value ? "true" : "false"; return *this; }
-JsonWriter& JsonWriter::Null() { Separate(); out_ += "null"; return *this; }
-JsonWriter& JsonWriter::Raw(absl::string_view json) { Separate(); out_.append(json.data(), json.size()); return *this; }
+JsonWriter& JsonWriter::Bool(bool value) {
+  Separate();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+JsonWriter& JsonWriter::Null() {
+  Separate();
+  out_ += "null";
+  return *this;
+}
+JsonWriter& JsonWriter::Raw(absl::string_view json) {
+  Separate();
+  out_.append(json.data(), json.size());
+  return *this;
+}
 
 }  // namespace sippacer::metrics

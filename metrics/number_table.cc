@@ -104,7 +104,8 @@ void NumberTable::SumExactWindow(const Slot& s, absl::Time now, absl::Duration w
     out->paced += scaled(b.paced.load(std::memory_order_relaxed), share);
     out->pre_ring_603 += scaled(b.pre_ring_603.load(std::memory_order_relaxed), share);
     out->network_blocked += scaled(b.network_blocked.load(std::memory_order_relaxed), share);
-    for (int i = 0; i < kOutcomeCount; ++i) out->by_outcome[i] += scaled(b.outcomes[i].load(std::memory_order_relaxed), share);
+    for (int i = 0; i < kOutcomeCount; ++i)
+      out->by_outcome[i] += scaled(b.outcomes[i].load(std::memory_order_relaxed), share);
   }
 }
 
@@ -153,8 +154,14 @@ uint32_t NumberTable::Find(E164 number) const {
 void NumberTable::LruUnlink(uint32_t index) {
   Slot& s = slot(index);
   if (!s.in_lru) return;
-  if (s.lru_prev != kNone) slot(s.lru_prev).lru_next = s.lru_next; else lru_head_ = s.lru_next;
-  if (s.lru_next != kNone) slot(s.lru_next).lru_prev = s.lru_prev; else lru_tail_ = s.lru_prev;
+  if (s.lru_prev != kNone)
+    slot(s.lru_prev).lru_next = s.lru_next;
+  else
+    lru_head_ = s.lru_next;
+  if (s.lru_next != kNone)
+    slot(s.lru_next).lru_prev = s.lru_prev;
+  else
+    lru_tail_ = s.lru_prev;
   s.lru_prev = s.lru_next = kNone;
   s.in_lru = false;
 }
@@ -222,7 +229,10 @@ void NumberTable::SetPinned(uint32_t index, bool pinned) {
   Slot& s = slot(index);
   if (s.pinned == pinned) return;
   s.pinned = pinned;
-  if (pinned) LruUnlink(index); else LruPushFront(index);
+  if (pinned)
+    LruUnlink(index);
+  else
+    LruPushFront(index);
 }
 
 }  // namespace sippacer::metrics

@@ -47,10 +47,10 @@ struct Slot {
   std::atomic<int64_t> last_seen_s{0};
   std::atomic<uint32_t> pdd_count{0};
   std::atomic<uint64_t> pdd_sum_ms{0};
-  std::atomic<int64_t> minute{0};          // the minute `minute_attempts` counts
+  std::atomic<int64_t> minute{0};  // the minute `minute_attempts` counts
   std::atomic<uint16_t> minute_attempts{0};
   std::atomic<uint16_t> prev_minute_attempts{0};
-  std::atomic<int32_t> reason_index{-1};   // into Store's 603+ Reason texts
+  std::atomic<int32_t> reason_index{-1};  // into Store's 603+ Reason texts
   Bucket buckets[kWindowBuckets];
   // Writer-only bookkeeping (never read by other threads).
   uint32_t lru_prev = UINT32_MAX;

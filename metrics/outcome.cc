@@ -4,19 +4,32 @@ namespace sippacer::metrics {
 
 Outcome OutcomeFromStatus(int code) {
   switch (code) {
-    case 403: return Outcome::k403;
-    case 404: return Outcome::k404;
-    case 408: return Outcome::k408;
-    case 410: return Outcome::k410;
-    case 480: return Outcome::k480;
-    case 486: return Outcome::k486;
-    case 487: return Outcome::k487;
-    case 500: return Outcome::k500;
-    case 503: return Outcome::k503;
-    case 603: return Outcome::k603;
-    case 607: return Outcome::k607;
-    case 608: return Outcome::k608;
-    default: break;
+    case 403:
+      return Outcome::k403;
+    case 404:
+      return Outcome::k404;
+    case 408:
+      return Outcome::k408;
+    case 410:
+      return Outcome::k410;
+    case 480:
+      return Outcome::k480;
+    case 486:
+      return Outcome::k486;
+    case 487:
+      return Outcome::k487;
+    case 500:
+      return Outcome::k500;
+    case 503:
+      return Outcome::k503;
+    case 603:
+      return Outcome::k603;
+    case 607:
+      return Outcome::k607;
+    case 608:
+      return Outcome::k608;
+    default:
+      break;
   }
   if (code >= 200 && code < 300) return Outcome::k2xx;
   if (code >= 300 && code < 400) return Outcome::k3xx;
@@ -26,9 +39,9 @@ Outcome OutcomeFromStatus(int code) {
 }
 
 absl::string_view OutcomeKey(Outcome o) {
-  static constexpr absl::string_view kKeys[kOutcomeCount] = {
-      "200", "3xx", "403", "404", "408", "410", "480", "486", "487", "4xx",
-      "500", "503", "5xx", "603", "607", "608", "6xx"};
+  static constexpr absl::string_view kKeys[kOutcomeCount] = {"200", "3xx", "403", "404", "408", "410",
+                                                             "480", "486", "487", "4xx", "500", "503",
+                                                             "5xx", "603", "607", "608", "6xx"};
   const int i = static_cast<int>(o);
   return i >= 0 && i < kOutcomeCount ? kKeys[i] : "?";
 }

@@ -13,10 +13,23 @@
 namespace sippacer::metrics {
 
 enum class Outcome : uint8_t {
-  k2xx, k3xx,
-  k403, k404, k408, k410, k480, k486, k487, kOther4xx,
-  k500, k503, kOther5xx,
-  k603, k607, k608, kOther6xx,
+  k2xx,
+  k3xx,
+  k403,
+  k404,
+  k408,
+  k410,
+  k480,
+  k486,
+  k487,
+  kOther4xx,
+  k500,
+  k503,
+  kOther5xx,
+  k603,
+  k607,
+  k608,
+  kOther6xx,
   kCount
 };
 inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kCount);
@@ -29,7 +42,7 @@ absl::string_view OutcomeKey(Outcome o);
 
 // Counts of one window (or a group, or the whole pool).
 struct CodeCounts {
-  uint32_t attempts = 0;         // INVITEs forwarded to the trunk
+  uint32_t attempts = 0;  // INVITEs forwarded to the trunk
   std::array<uint32_t, kOutcomeCount> by_outcome{};
   uint32_t pre_ring_603 = 0;     // 603 with no 180/183 before it
   uint32_t network_blocked = 0;  // 603+ (ATIS-1000099)

@@ -37,7 +37,8 @@ void SatInc(std::atomic<uint16_t>& a) {
 }
 
 int GroupBuckets(absl::Duration history) {
-  return static_cast<int>(std::max<int64_t>(12, absl::ToInt64Seconds(history) / absl::ToInt64Seconds(kGroupBucket))) + 1;
+  return static_cast<int>(std::max<int64_t>(12, absl::ToInt64Seconds(history) / absl::ToInt64Seconds(kGroupBucket))) +
+         1;
 }
 
 }  // namespace
@@ -56,8 +57,7 @@ struct Store::Impl {
     carrier_counts = std::vector<GroupCounters>(carriers.names().size() + 1);
     first_country_group = 1 + static_cast<int>(carrier_counts.size());
     first_area_group = first_country_group + kMaxCountryCode;
-    groups = std::make_unique<GroupWindows>(first_area_group + kAreaCodes, GroupBuckets(options.history),
-                                            kGroupBucket);
+    groups = std::make_unique<GroupWindows>(first_area_group + kAreaCodes, GroupBuckets(options.history), kGroupBucket);
     group_used = std::unique_ptr<std::atomic<bool>[]>(new std::atomic<bool>[groups->groups()]);
     for (int g = 0; g < groups->groups(); ++g) group_used[g].store(false, std::memory_order_relaxed);
     for (int cc = 0; cc < kMaxCountryCode; ++cc) days_seen[cc].store(0, std::memory_order_relaxed);
@@ -87,8 +87,7 @@ struct Store::Impl {
       group_used[g].store(true, std::memory_order_relaxed);
     }
     if (r.area >= 0) areas[r.area_code].AddAttempt();
-    if (r.country_code > 0 &&
-        country_days.AddAttempt(r.country_code, now) == kMinAttemptsForADay) {
+    if (r.country_code > 0 && country_days.AddAttempt(r.country_code, now) == kMinAttemptsForADay) {
       Bump<uint32_t>(days_seen[r.country_code]);
     }
   }
@@ -122,8 +121,7 @@ struct Store::Impl {
   }
   int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
 
-  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out,
-                NumberSnapshot* snap) const;
+  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap) const;
 
   StoreOptions options;
   NumberTable table;
@@ -132,18 +130,18 @@ struct Store::Impl {
   std::vector<GroupCounters> countries;       // by country calling code
   GroupCounters hours[24];
   GroupCounters totals;
-  std::vector<GroupCounters> areas;            // by NANP area code, since start
+  std::vector<GroupCounters> areas;  // by NANP area code, since start
   int first_country_group = 0;
   int first_area_group = 0;
-  std::unique_ptr<GroupWindows> groups;       // pool, carriers, countries, areas
+  std::unique_ptr<GroupWindows> groups;  // pool, carriers, countries, areas
   std::unique_ptr<std::atomic<bool>[]> group_used;
-  GroupWindows country_days;                  // per country, one bucket a UTC day
+  GroupWindows country_days;                           // per country, one bucket a UTC day
   std::unique_ptr<std::atomic<uint32_t>[]> days_seen;  // days with kMinAttemptsForADay calls
   std::atomic<uint64_t> evictions{0};
   std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
   std::atomic<uint64_t> pdd_sum_ms{0};
   std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring
-  uint32_t next_reason = 0;  // writer-only
+  uint32_t next_reason = 0;                                               // writer-only
 };
 
 bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out,
@@ -415,9 +413,8 @@ CountryHistory Store::Country(int country_code) const {
   h.country_code = country_code;
   if (country_code <= 0 || country_code >= kMaxCountryCode) return h;
   h.days_seen = impl_->days_seen[country_code].load(std::memory_order_relaxed);
-  impl_->country_days.ForEachBucket(country_code, [&h](uint32_t day, const CodeCounts& c) {
-    h.days.emplace_back(day, c);
-  });
+  impl_->country_days.ForEachBucket(country_code,
+                                    [&h](uint32_t day, const CodeCounts& c) { h.days.emplace_back(day, c); });
   return h;
 }
 

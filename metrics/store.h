@@ -52,12 +52,12 @@ struct StoreOptions {
 
 struct NumberSnapshot {
   E164 number = 0;
-  CodeCounts window;                  // over StoreOptions::history
+  CodeCounts window;  // over StoreOptions::history
   absl::Duration window_length;
-  double calls_per_minute = 0;        // over the last minute-ish bucket(s)
+  double calls_per_minute = 0;  // over the last minute-ish bucket(s)
   absl::Time last_seen;
-  std::string last_reason_header;     // last 603+ Reason text, "" if none
-  double pdd_ms_avg = 0;              // mean post-dial delay (INVITE->first 18x)
+  std::string last_reason_header;  // last 603+ Reason text, "" if none
+  double pdd_ms_avg = 0;           // mean post-dial delay (INVITE->first 18x)
 };
 
 // One number's raw rolling window, for --state_file: what a restart needs
@@ -76,7 +76,7 @@ struct NumberRecord {
 };
 
 struct GroupSnapshot {
-  std::string key;   // carrier name, "+44", "212" (area code) or "13" (hour)
+  std::string key;  // carrier name, "+44", "212" (area code) or "13" (hour)
   CodeCounts counts;
 };
 
@@ -86,9 +86,9 @@ struct Route {
   int carrier = -1;
   bool carrier_known = false;  // named by --carriers (not "unknown")
   int country = -1;
-  int area = -1;          // NANP area code (NPA), +1 numbers only
-  int country_code = 0;   // 1, 49
-  int area_code = 0;      // 212; 0 outside +1
+  int area = -1;         // NANP area code (NPA), +1 numbers only
+  int country_code = 0;  // 1, 49
+  int area_code = 0;     // 212; 0 outside +1
 };
 
 // A dialed country's days of history (the new-market baseline): how many
@@ -157,7 +157,7 @@ class Store {
   std::optional<NumberSnapshot> Snapshot(E164 number, absl::Time now) const;
   // Every tracked number, in no particular order.
   void ForEachNumber(absl::Time now, const std::function<void(const NumberSnapshot&)>& fn) const;
-  CodeCounts Pool(absl::Time now) const;     // all numbers, over history
+  CodeCounts Pool(absl::Time now) const;  // all numbers, over history
   std::vector<GroupSnapshot> Carriers() const;
   std::vector<GroupSnapshot> Countries() const;
   std::vector<GroupSnapshot> Hours() const;  // 24 entries, since start
@@ -167,7 +167,7 @@ class Store {
   void ExportCountries(const std::function<void(const CountryHistory&)>& fn) const;
   // Writer side, before traffic: a saved country history back.
   void ImportCountry(const CountryHistory& h);
-  CodeCounts Totals() const;                 // all numbers, since start
+  CodeCounts Totals() const;  // all numbers, since start
   // Every tracked number's raw window (reader side, consistent per number).
   void ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const;
   // Writer side, before traffic: puts a saved number back (as Touch would).

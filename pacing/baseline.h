@@ -39,8 +39,7 @@ struct OwnCounts {
 class Baselines {
  public:
   explicit Baselines(const metrics::Store& store) : store_(store) {}
-  double For(const Rule& rule, const metrics::Route& route, const OwnCounts& own, absl::Time now,
-             bool hour_guard);
+  double For(const Rule& rule, const metrics::Route& route, const OwnCounts& own, absl::Time now, bool hour_guard);
   // The cached counts of one group (refreshed once a minute). The reference
   // is good until the next call: the cache may grow and move.
   const metrics::CodeCounts& Recent(int group, absl::Time now) { return Refresh(group, now).recent; }

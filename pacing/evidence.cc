@@ -10,13 +10,9 @@ constexpr double kMinP0 = 1e-4;
 constexpr double kMaxP0 = 0.999;
 
 // Expected step at rate `p` for the test of p1 against p0.
-double Drift(double p, double p0, double p1) {
-  return p * std::log(p1 / p0) + (1 - p) * std::log((1 - p1) / (1 - p0));
-}
+double Drift(double p, double p0, double p1) { return p * std::log(p1 / p0) + (1 - p) * std::log((1 - p1) / (1 - p0)); }
 
-double GridValue(int i, int grid) {
-  return kMinP0 * std::pow(kMaxP0 / kMinP0, static_cast<double>(i) / grid);
-}
+double GridValue(int i, int grid) { return kMinP0 * std::pow(kMaxP0 / kMinP0, static_cast<double>(i) / grid); }
 
 }  // namespace
 

@@ -36,8 +36,8 @@ inline constexpr double kCallsPerDesignDay = 1440;
 struct EvidenceSteps {
   bool usable = false;  // false when p0 is already at or over the line
   double p1 = 0;
-  double hit = 0;       // log(p1/p0)
-  double miss = 0;      // log((1-p1)/(1-p0))
+  double hit = 0;   // log(p1/p0)
+  double miss = 0;  // log((1-p1)/(1-p0))
 };
 
 // Steps for a rule whose line is `line` (0.15) on a route whose baseline is

@@ -44,7 +44,7 @@ struct PacingEntry {
   std::atomic<int64_t> until_ms{INT64_MAX};
   std::atomic<uint32_t> paced{0};
   std::atomic<int32_t> reason_slot{-1};  // into Pacer's ring of reason texts
-  std::atomic<uint8_t> watched{0};        // a watch rule fired (not paced)
+  std::atomic<uint8_t> watched{0};       // a watch rule fired (not paced)
   std::atomic<int64_t> watch_since_ms{0};
   std::atomic<int32_t> watch_reason_slot{-1};
   // Writer-only.

@@ -30,17 +30,25 @@ int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
 
 absl::string_view StateName(NumberState s) {
   switch (s) {
-    case NumberState::kHealthy: return "healthy";
-    case NumberState::kThrottled: return "throttled";
-    case NumberState::kQuarantined: return "quarantined";
-    case NumberState::kProbation: return "probation";
+    case NumberState::kHealthy:
+      return "healthy";
+    case NumberState::kThrottled:
+      return "throttled";
+    case NumberState::kQuarantined:
+      return "quarantined";
+    case NumberState::kProbation:
+      return "probation";
   }
   return "?";
 }
 
 struct Pacer::Impl {
   Impl(metrics::Store& s, Policy p, EventSink* k)
-      : store(s), live(std::move(p)), sink(k), table(s.options().max_numbers), baselines(s),
+      : store(s),
+        live(std::move(p)),
+        sink(k),
+        table(s.options().max_numbers),
+        baselines(s),
         reasons_size(std::max<size_t>(8192, s.options().max_numbers / 16)),
         reasons(new metrics::SeqlockText[reasons_size]) {
     published = live;
@@ -59,8 +67,8 @@ struct Pacer::Impl {
   }
 
   PacingEntry& EntryFor(metrics::NumberId id);
-  void SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now,
-                absl::Time until, const std::string& reason, const std::string& rule = "");
+  void SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now, absl::Time until,
+                const std::string& reason, const std::string& rule = "");
   // True and a token taken when the bucket at `cpm` allows a call now.
   bool TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Duration* wait);
   void Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now);
@@ -87,7 +95,7 @@ struct Pacer::Impl {
   absl::flat_hash_set<uint32_t> watched_numbers;  // slots a watch rule flagged
   std::vector<uint32_t> review;                   // this round of Tick's reviews
   size_t review_pos = 0;
-  std::string why;                              // Decision::why storage
+  std::string why;  // Decision::why storage
   size_t reasons_size;
   std::unique_ptr<metrics::SeqlockText[]> reasons;  // reason texts, a ring
   size_t next_reason = 0;                           // SIP thread
@@ -152,8 +160,8 @@ bool Pacer::Impl::TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Du
   return false;
 }
 
-void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now,
-                           absl::Time until, const std::string& reason, const std::string& rule) {
+void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to, absl::Time now, absl::Time until,
+                           const std::string& reason, const std::string& rule) {
   const auto from = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
   const metrics::E164 number = store.NumberOf(id);
   const auto slot = static_cast<int32_t>(next_reason++ % reasons_size);
@@ -180,7 +188,10 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
   }
   const bool paced = to != NumberState::kHealthy;
   store.SetPinned(id, paced);
-  if (paced) paced_numbers.insert(id.index); else paced_numbers.erase(id.index);
+  if (paced)
+    paced_numbers.insert(id.index);
+  else
+    paced_numbers.erase(id.index);
   if (sink != nullptr && from != to) {
     StateChange change;
     change.number = number;
@@ -219,8 +230,7 @@ namespace {
 // One call's step on one run of evidence: drop the run if it began longer
 // ago than the window (so a window means what the rule says), then add the
 // step; a CUSUM floors at zero.
-void Step(RuleEvidence& ev, bool hit, const EvidenceSteps& step, double p0, absl::Time now,
-          absl::Duration window) {
+void Step(RuleEvidence& ev, bool hit, const EvidenceSteps& step, double p0, absl::Time now, absl::Duration window) {
   if (ev.sum <= 0 || now - absl::FromUnixSeconds(ev.since_s) > window) {
     ev = RuleEvidence{};
     if (!hit) return;
@@ -293,8 +303,8 @@ void Pacer::Impl::Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now)
   Verdict v = Judge(store, live, thresholds, id, e, now, /*watch=*/false);
   if (!v.fired) return;
   if (v.action == RuleAction::kQuarantine || state == NumberState::kProbation) {
-    const absl::Time until = live.quarantine_for == absl::ZeroDuration() ? absl::InfiniteFuture()
-                                                                         : now + live.quarantine_for;
+    const absl::Time until =
+        live.quarantine_for == absl::ZeroDuration() ? absl::InfiniteFuture() : now + live.quarantine_for;
     SetState(id, e, NumberState::kQuarantined, now, until, v.reason, live.rules[v.rule].text);
   } else if (state == NumberState::kHealthy) {
     SetState(id, e, NumberState::kThrottled, now, absl::InfiniteFuture(), v.reason, live.rules[v.rule].text);
@@ -342,9 +352,8 @@ Decision Pacer::OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time 
     m.store.RecordPaced(id, now);
     e.paced.store(e.paced.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     m.paced_total.fetch_add(1, std::memory_order_relaxed);
-    m.why = state == NumberState::kHealthy
-                ? absl::StrCat("over --number_cpm ", m.live.number_cpm)
-                : m.ReasonOf(e, caller);
+    m.why =
+        state == NumberState::kHealthy ? absl::StrCat("over --number_cpm ", m.live.number_cpm) : m.ReasonOf(e, caller);
     d.why = m.why;
   }
   if (!d.refuse || d.dry_run) m.store.RecordAttempt(id, callee, now);
@@ -431,9 +440,9 @@ absl::StatusOr<NumberPacing> Pacer::Quarantine(metrics::E164 number, std::option
   if (!id.valid()) return absl::ResourceExhaustedError("every tracked number is paced; raise --max_numbers");
   const absl::Duration d = duration.value_or(m.live.quarantine_for);
   const absl::Time until = d == absl::ZeroDuration() ? absl::InfiniteFuture() : now + d;
-  m.SetState(id, m.EntryFor(id), NumberState::kQuarantined, now, until,
-             d == absl::ZeroDuration() ? "operator: until released"
-                                       : absl::StrCat("operator: for ", absl::FormatDuration(d)));
+  m.SetState(
+      id, m.EntryFor(id), NumberState::kQuarantined, now, until,
+      d == absl::ZeroDuration() ? "operator: until released" : absl::StrCat("operator: for ", absl::FormatDuration(d)));
   return State(number);
 }
 

@@ -36,10 +36,10 @@ absl::string_view StateName(NumberState s);  // "healthy", "throttled", ...
 
 // What pacing says about one new INVITE.
 struct Decision {
-  bool refuse = false;          // do not forward (unless dry_run)
-  bool dry_run = false;         // policy.dry_run at the time of the decision
+  bool refuse = false;   // do not forward (unless dry_run)
+  bool dry_run = false;  // policy.dry_run at the time of the decision
   NumberState state = NumberState::kHealthy;
-  absl::Duration retry_after;   // until the number may call again
+  absl::Duration retry_after;  // until the number may call again
   // "throttle" or "quarantine" when refused, else "".
   absl::string_view action;
   // For the Reason header: "throttled 603 31.0% of 42 in 15m" (points into
@@ -53,8 +53,8 @@ struct StateChange {
   NumberState from = NumberState::kHealthy;
   NumberState to = NumberState::kHealthy;
   absl::Time at;
-  std::string reason;   // rule, rate, attempts, window, overuse signature; or "operator"
-  std::string rule;     // the rule that fired, as written ("" for operators and timers)
+  std::string reason;  // rule, rate, attempts, window, overuse signature; or "operator"
+  std::string rule;    // the rule that fired, as written ("" for operators and timers)
 };
 
 // A watch rule fired on a number (e.g. its 486s rose: a handset label), or

@@ -58,7 +58,8 @@ absl::StatusOr<Policy> ApplyPolicyUpdate(const Policy& base, const std::vector<s
       (key == "dry_run" ? p.dry_run : p.hour_guard) = *b;
     } else if (key == "false_alarm_rate") {
       double a = 0;
-      if (!absl::SimpleAtod(value, &a) || !(a > 0) || a >= 1) return KeyError(key, "must be a probability above 0 and below 1, e.g. 1e-4");
+      if (!absl::SimpleAtod(value, &a) || !(a > 0) || a >= 1)
+        return KeyError(key, "must be a probability above 0 and below 1, e.g. 1e-4");
       p.false_alarm_rate = a;
     } else if (key == "baseline_days") {
       int n = 0;
@@ -66,12 +67,14 @@ absl::StatusOr<Policy> ApplyPolicyUpdate(const Policy& base, const std::vector<s
       p.baseline_days = n;
     } else if (key == "confidence") {
       double c = 0;
-      if (!absl::SimpleAtod(value, &c) || c < 0 || c >= 1) return KeyError(key, "must be 0 (off) or a level below 1, e.g. 0.9");
+      if (!absl::SimpleAtod(value, &c) || c < 0 || c >= 1)
+        return KeyError(key, "must be 0 (off) or a level below 1, e.g. 0.9");
       p.confidence = c;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown key '", key, "' (rules, min_attempts, number_cpm, throttled_cpm, quarantine_for, "
-          "reject_code, dry_run, confidence, hour_guard, false_alarm_rate, baseline_days)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown key '", key,
+                       "' (rules, min_attempts, number_cpm, throttled_cpm, quarantine_for, "
+                       "reject_code, dry_run, confidence, hour_guard, false_alarm_rate, baseline_days)"));
     }
   }
   return p;

@@ -21,13 +21,13 @@ enum class RuleAction { kThrottle, kQuarantine, kWatch };
 // of CODE is above PERCENT rather than at its routes' baseline, from calls
 // of at most the last WINDOW (see evidence.h).
 struct Rule {
-  std::string text;          // as written, for reasons and `show policy`
-  int code = 0;              // 603, or 0 when `code_class` is set
-  int code_class = 0;        // 6 for "6xx"
+  std::string text;                   // as written, for reasons and `show policy`
+  int code = 0;                       // 603, or 0 when `code_class` is set
+  int code_class = 0;                 // 6 for "6xx"
   bool network_blocked_only = false;  // "603+"
   bool pre_ring_only = false;         // "603pre": 603 with no 180/183 before it
-  bool inclusive = false;    // ">=" vs ">"
-  double fraction = 0;       // 0.15 for 15%
+  bool inclusive = false;             // ">=" vs ">"
+  double fraction = 0;                // 0.15 for 15%
   absl::Duration window;
   RuleAction action = RuleAction::kThrottle;
 };
@@ -38,14 +38,14 @@ inline constexpr absl::string_view kDefaultRules =
 
 struct Policy {
   std::vector<Rule> rules;
-  int min_attempts = 5;       // calls of evidence before a rule may fire
-  double number_cpm = 0;      // 0 = no cap
+  int min_attempts = 5;   // calls of evidence before a rule may fire
+  double number_cpm = 0;  // 0 = no cap
   double throttled_cpm = 2;
   absl::Duration quarantine_for = absl::Hours(4);  // ZeroDuration = until released
   int reject_code = 503;
   bool dry_run = false;
-  double confidence = 0;      // extra Wilson lower-bound guard on the evidence (0 = off)
-  bool hour_guard = true;     // the pool's rate at this hour of day is part of the baseline
+  double confidence = 0;   // extra Wilson lower-bound guard on the evidence (0 = off)
+  bool hour_guard = true;  // the pool's rate at this hour of day is part of the baseline
   // Designed chance that a number whose calls follow its routes' baselines
   // is paced by chance in a day of 1,440 calls (sets the evidence threshold).
   double false_alarm_rate = 1e-4;

@@ -31,8 +31,7 @@ const std::vector<Rule>& WatchedCodes() {
   static const std::vector<Rule>* codes = [] {
     auto* v = new std::vector<Rule>();
     for (const char* text : {"403>1%/30m:watch", "404>1%/30m:watch", "410>1%/30m:watch", "480>1%/30m:watch",
-                             "486>1%/30m:watch", "503>1%/30m:watch", "603pre>1%/30m:watch",
-                             "608>1%/30m:watch"}) {
+                             "486>1%/30m:watch", "503>1%/30m:watch", "603pre>1%/30m:watch", "608>1%/30m:watch"}) {
       v->push_back(ParseRules(text)->front());
     }
     return v;
@@ -69,8 +68,8 @@ struct Reading {
     return comparable && calls >= kMinCalls / 2 && rate >= kFallFactor * rest && rate - rest >= kFallPoints;
   }
   std::string Text(absl::string_view code, absl::string_view window) const {
-    return absl::StrFormat("%s %.1f%% of %u calls in %s, rest of the pool %.1f%%", code, rate * 100, calls,
-                           window, rest * 100);
+    return absl::StrFormat("%s %.1f%% of %u calls in %s, rest of the pool %.1f%%", code, rate * 100, calls, window,
+                           rest * 100);
   }
 };
 
@@ -98,8 +97,7 @@ std::vector<RouteChange> RouteWatch::Evaluate(const metrics::Store& store, Basel
       // Up on either window (10 minutes sees a sudden rise sooner), down
       // only when the 30-minute window no longer holds it.
       const bool short_rises = short_read.Rises();
-      const bool elevated = was != nullptr ? long_read.Holds() || short_read.Holds()
-                                           : short_rises || long_read.Rises();
+      const bool elevated = was != nullptr ? long_read.Holds() || short_read.Holds() : short_rises || long_read.Rises();
       const Reading& shown = short_rises && !long_read.Rises() ? short_read : long_read;
       if (elevated) next.push_back({route, code_name, shown.rate, shown.rest, shown.calls, was ? was->since : now});
       if (elevated != (was != nullptr)) {

@@ -30,7 +30,7 @@ namespace sippacer::pacing {
 struct RouteChange {
   std::string route;  // "area:212", "country:+49", "carrier:charlie"
   bool elevated = false;
-  std::string code;   // "480", "603pre"
+  std::string code;  // "480", "603pre"
   absl::Time at;
   std::string reason;
 };

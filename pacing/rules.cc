@@ -28,8 +28,8 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   // 603pre: the letters belong to the code, not to the operator after it.
   absl::string_view code = s.substr(0, i);
   s.remove_prefix(i);
-  if (code.size() == 3 && (code[1] == 'x' || code[1] == 'X') && (code[2] == 'x' || code[2] == 'X') &&
-      code[0] >= '2' && code[0] <= '6') {
+  if (code.size() == 3 && (code[1] == 'x' || code[1] == 'X') && (code[2] == 'x' || code[2] == 'X') && code[0] >= '2' &&
+      code[0] <= '6') {
     r.code_class = code[0] - '0';
   } else if (code == "603+") {
     r.code = 603;
@@ -44,18 +44,21 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
       for (int k = 0; k < metrics::kOutcomeCount; ++k) {
         tracked.emplace_back(metrics::OutcomeKey(static_cast<metrics::Outcome>(k)));
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "code ", code, " is not counted on its own; use its class (", code.substr(0, 1),
-          "xx) or one of ", absl::StrJoin(tracked, " "), " 603+ 603pre"));
+      return absl::InvalidArgumentError(absl::StrCat("code ", code, " is not counted on its own; use its class (",
+                                                     code.substr(0, 1), "xx) or one of ", absl::StrJoin(tracked, " "),
+                                                     " 603+ 603pre"));
     }
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("'", code, "' is not a SIP code (603), a class (6xx), 603+ or 603pre"));
   }
   // OP
-  if (absl::ConsumePrefix(&s, ">=")) r.inclusive = true;
-  else if (absl::ConsumePrefix(&s, ">")) r.inclusive = false;
-  else return absl::InvalidArgumentError("expected > or >= after the code");
+  if (absl::ConsumePrefix(&s, ">="))
+    r.inclusive = true;
+  else if (absl::ConsumePrefix(&s, ">"))
+    r.inclusive = false;
+  else
+    return absl::InvalidArgumentError("expected > or >= after the code");
   // PERCENT%
   const size_t pct = s.find('%');
   if (pct == absl::string_view::npos) return absl::InvalidArgumentError("expected a percentage like 15%");
@@ -71,15 +74,19 @@ absl::StatusOr<Rule> ParseOne(absl::string_view text) {
   if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected :throttle, :quarantine or :watch");
   if (!absl::ParseDuration(s.substr(0, colon), &r.window) || r.window < absl::Minutes(1) ||
       r.window > absl::Hours(24 * 7)) {
-    return absl::InvalidArgumentError(absl::StrCat("window '", s.substr(0, colon),
-                                                   "' is not a duration from 1m to 168h (e.g. 15m, 4h)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("window '", s.substr(0, colon), "' is not a duration from 1m to 168h (e.g. 15m, 4h)"));
   }
   s.remove_prefix(colon + 1);
   const std::string action = absl::AsciiStrToLower(s);
-  if (action == "throttle") r.action = RuleAction::kThrottle;
-  else if (action == "quarantine") r.action = RuleAction::kQuarantine;
-  else if (action == "watch") r.action = RuleAction::kWatch;
-  else return absl::InvalidArgumentError(absl::StrCat("action '", s, "' is not throttle, quarantine or watch"));
+  if (action == "throttle")
+    r.action = RuleAction::kThrottle;
+  else if (action == "quarantine")
+    r.action = RuleAction::kQuarantine;
+  else if (action == "watch")
+    r.action = RuleAction::kWatch;
+  else
+    return absl::InvalidArgumentError(absl::StrCat("action '", s, "' is not throttle, quarantine or watch"));
   return r;
 }
 

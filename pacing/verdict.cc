@@ -63,10 +63,10 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, const Threshold
       absl::StrAppend(&calls, " to ", absl::StripPrefix(group, "carrier:"));
     }
     const absl::Duration run = absl::Trunc(now - absl::FromUnixSeconds(ev.since_s), absl::Seconds(1));
-    best.reason = absl::StrFormat(
-        "%s %.1f%% of %s in %s, over the %s%% line (baseline %.1f%%, evidence %.1f >= %.1f; rule %s)",
-        RuleCodeName(rule), 100.0 * ev.hits / ev.calls, calls, absl::FormatDuration(run),
-        absl::StrFormat("%g", rule.fraction * 100), ev.baseline * 100, ev.sum, threshold, rule.text);
+    best.reason =
+        absl::StrFormat("%s %.1f%% of %s in %s, over the %s%% line (baseline %.1f%%, evidence %.1f >= %.1f; rule %s)",
+                        RuleCodeName(rule), 100.0 * ev.hits / ev.calls, calls, absl::FormatDuration(run),
+                        absl::StrFormat("%g", rule.fraction * 100), ev.baseline * 100, ev.sum, threshold, rule.text);
   };
   for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
     if ((policy.rules[i].action == RuleAction::kWatch) != watch) continue;

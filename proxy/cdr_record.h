@@ -12,23 +12,23 @@
 namespace sippacer::proxy {
 
 struct CdrRecord {
-  absl::Time ts;                   // INVITE received
-  std::string caller;              // "+15551230001", or the raw value if not a number
+  absl::Time ts;       // INVITE received
+  std::string caller;  // "+15551230001", or the raw value if not a number
   std::string callee;
-  std::string carrier;             // from --carriers, "unknown" otherwise
-  int code = 0;                    // final response sent to the dialer
-  std::string reason;              // its reason phrase
-  bool pre_ring = false;           // no 180/183 before the final
-  bool network_blocked = false;    // 603+
-  std::string reason_header;       // the carrier's Reason header, "" if none
-  std::optional<int64_t> pdd_ms;   // INVITE -> first 18x
-  int64_t setup_ms = 0;            // INVITE -> final
+  std::string carrier;                // from --carriers, "unknown" otherwise
+  int code = 0;                       // final response sent to the dialer
+  std::string reason;                 // its reason phrase
+  bool pre_ring = false;              // no 180/183 before the final
+  bool network_blocked = false;       // 603+
+  std::string reason_header;          // the carrier's Reason header, "" if none
+  std::optional<int64_t> pdd_ms;      // INVITE -> first 18x
+  int64_t setup_ms = 0;               // INVITE -> final
   std::optional<int64_t> duration_s;  // answered calls
-  std::string ended_by;            // caller, callee, cancel, timeout, "" if never set up
-  std::string paced;               // "", "throttle", "quarantine" (JSON null when empty)
-  bool refused_by_acl = false;     // 403 by --allow: not an attempt
+  std::string ended_by;               // caller, callee, cancel, timeout, "" if never set up
+  std::string paced;                  // "", "throttle", "quarantine" (JSON null when empty)
+  bool refused_by_acl = false;        // 403 by --allow: not an attempt
   std::string a_call_id;
-  std::string b_call_id;           // "" when nothing reached the trunk
+  std::string b_call_id;  // "" when nothing reached the trunk
 };
 
 // Where the SIP thread drops finished records. Must never block.

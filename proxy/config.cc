@@ -123,10 +123,14 @@ absl::StatusOr<std::vector<CallerIdSource>> ParseCallerIdOrder(absl::string_view
   std::vector<CallerIdSource> out;
   for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     const std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(item));
-    if (s == "pai") out.push_back(CallerIdSource::kPai);
-    else if (s == "rpid") out.push_back(CallerIdSource::kRpid);
-    else if (s == "from") out.push_back(CallerIdSource::kFrom);
-    else return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not pai, rpid or from"));
+    if (s == "pai")
+      out.push_back(CallerIdSource::kPai);
+    else if (s == "rpid")
+      out.push_back(CallerIdSource::kRpid);
+    else if (s == "from")
+      out.push_back(CallerIdSource::kFrom);
+    else
+      return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not pai, rpid or from"));
   }
   if (out.empty()) return absl::InvalidArgumentError("name at least one of pai, rpid, from");
   return out;

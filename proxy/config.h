@@ -26,8 +26,8 @@ struct HostPort {
 
 struct TrunkTarget {
   std::string host;
-  int port = 0;             // 0: the transport's default (5060)
-  std::string transport;    // "", "udp" or "tcp"
+  int port = 0;                      // 0: the transport's default (5060)
+  std::string transport;             // "", "udp" or "tcp"
   std::string HostPortText() const;  // "carrier.example.net:5060"
 };
 

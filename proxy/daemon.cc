@@ -53,9 +53,7 @@ void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
 
 // Ended calls are freed in small batches, ten times a second: per call it
 // woke the loop thousands of times a second, once a second it stalled it.
-void OnReap(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
-  reinterpret_cast<SipLoop*>(arg)->b2bua->Reap();
-}
+void OnReap(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) { reinterpret_cast<SipLoop*>(arg)->b2bua->Reap(); }
 
 // Stopping: first the INVITEs in flight get their answers (bounded); then
 // what is left is cancelled or hung up, and the loop runs on until those
@@ -66,7 +64,8 @@ void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   if (loop->hangup_deadline == absl::InfiniteFuture()) {
     const size_t pending = loop->b2bua->calls_in_setup();
     if (pending > 0 && now < loop->drain_deadline) return;
-    if (pending > 0) LogLine("WARN", "relay", absl::StrCat("stopping with ", pending, " INVITEs unanswered: cancelling"));
+    if (pending > 0)
+      LogLine("WARN", "relay", absl::StrCat("stopping with ", pending, " INVITEs unanswered: cancelling"));
     loop->b2bua->HangUpAll();
     loop->hangup_deadline = now + kHangUpDeadline;
   }
@@ -78,7 +77,6 @@ void OnDrainCheck(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
     su_root_break(loop->root);
   }
 }
-
 
 // Sofia's own diagnostics go through our log format, at warning level.
 // A condition sofia reports per packet (a full fd table, a flood) must not
@@ -186,8 +184,9 @@ int RunDaemon(const Config& config) {
       std::fprintf(stderr, "sippacer: %s\n", std::string(restored.status().message()).c_str());
       return 1;
     }
-    LogLine("INFO", "daemon", absl::StrCat("restored ", restored->numbers, " numbers and ", restored->countries,
-                                           " country histories from ", config.state_file));
+    LogLine("INFO", "daemon",
+            absl::StrCat("restored ", restored->numbers, " numbers and ", restored->countries,
+                         " country histories from ", config.state_file));
   }
   // Saved from the ops thread through the lock-free readers, never on the SIP thread.
   boost::asio::steady_timer state_timer(io);
@@ -221,22 +220,22 @@ int RunDaemon(const Config& config) {
   su_timer_set_for_ever(loop.reap, OnReap, reinterpret_cast<su_timer_arg_t*>(&loop));
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signo) {
-        if (ec) return;
-        if (signo == SIGHUP) {
-          LogLine("INFO", "daemon", "SIGHUP: reopening the CDR file");
-          if (cdr) cdr->Reopen();
-          signals.async_wait(on_signal);
-          return;
-        }
-        LogLine("INFO", "daemon", "stopping: finishing INVITEs in flight");
-        sip_queue.Post([&loop] {
-          loop.b2bua->BeginShutdown();
-          loop.drain_deadline = absl::Now() + kDrainDeadline;
-          su_timer_set_for_ever(loop.drain, OnDrainCheck, reinterpret_cast<su_timer_arg_t*>(&loop));
-        });
-      };
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                             int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      LogLine("INFO", "daemon", "SIGHUP: reopening the CDR file");
+      if (cdr) cdr->Reopen();
+      signals.async_wait(on_signal);
+      return;
+    }
+    LogLine("INFO", "daemon", "stopping: finishing INVITEs in flight");
+    sip_queue.Post([&loop] {
+      loop.b2bua->BeginShutdown();
+      loop.drain_deadline = absl::Now() + kDrainDeadline;
+      su_timer_set_for_ever(loop.drain, OnDrainCheck, reinterpret_cast<su_timer_arg_t*>(&loop));
+    });
+  };
   signals.async_wait(on_signal);
   std::thread ops_thread([&io, set] {
     // This thread alone takes the signals, through the signal_set.
@@ -256,8 +255,10 @@ int RunDaemon(const Config& config) {
   b2bua.reset();
   if (!config.state_file.empty()) {
     // The SIP thread has stopped: this is the final, complete state.
-    if (auto s = SaveState(config.state_file, *store, *pacer, absl::Now()); !s.ok()) LogLine("ERROR", "daemon", s.message());
-    else LogLine("INFO", "daemon", absl::StrCat("state saved to ", config.state_file));
+    if (auto s = SaveState(config.state_file, *store, *pacer, absl::Now()); !s.ok())
+      LogLine("ERROR", "daemon", s.message());
+    else
+      LogLine("INFO", "daemon", absl::StrCat("state saved to ", config.state_file));
   }
   if (cdr) cdr->Stop(absl::Seconds(10));
   pacer.reset();

@@ -14,9 +14,8 @@
 namespace sippacer::proxy {
 
 void LogLine(absl::string_view level, absl::string_view component, absl::string_view message) {
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ", level,
-      " ", component, ": ", message);
+  std::string line = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                                  level, " ", component, ": ", message);
   // A message is one line: a newline a peer smuggled in cannot forge another.
   for (char& c : line) {
     if (c == '\n' || c == '\r') c = ' ';

@@ -21,17 +21,17 @@ struct RelayCounters {
   RelayCounter invites_total;      // new INVITEs received from dialers
   RelayCounter invites_forwarded;  // sent to the trunk (attempts)
   RelayCounter invites_refused_acl;
-  RelayCounter invites_paced;      // refused by pacing (not in dry run)
-  RelayCounter calls_active;       // A legs not yet ended
+  RelayCounter invites_paced;  // refused by pacing (not in dry run)
+  RelayCounter calls_active;   // A legs not yet ended
   RelayCounter finals_relayed;
-  RelayCounter auth_retries;       // INVITEs re-sent with digest credentials
-  RelayCounter malformed;          // requests answered 400 or dropped
+  RelayCounter auth_retries;  // INVITEs re-sent with digest credentials
+  RelayCounter malformed;     // requests answered 400 or dropped
   RelayCounter out_of_dialog_refused;
-  RelayCounter acks_dropped;       // ACKs that completed no INVITE of ours
-  RelayCounter loops;              // INVITEs that already passed through us (482)
-  RelayCounter refusals_dropped;   // over a source's refusal budget: no answer
-  RelayCounter degraded;           // a resource sofia could not give us: 500
-  RelayCounter calls_tracked;      // Call objects alive, ended ones not yet freed included
+  RelayCounter acks_dropped;      // ACKs that completed no INVITE of ours
+  RelayCounter loops;             // INVITEs that already passed through us (482)
+  RelayCounter refusals_dropped;  // over a source's refusal budget: no answer
+  RelayCounter degraded;          // a resource sofia could not give us: 500
+  RelayCounter calls_tracked;     // Call objects alive, ended ones not yet freed included
   // Sofia's own tables, sampled every 100 ms: a leak shows here first.
   RelayCounter sip_server_transactions;
   RelayCounter sip_client_transactions;

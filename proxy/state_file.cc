@@ -133,7 +133,8 @@ absl::Status SaveState(const std::string& path, const metrics::Store& store, con
                        absl::Time now) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) return absl::UnavailableError(absl::StrCat("--state_file: cannot write ", tmp, ": ", std::strerror(errno)));
+  if (f == nullptr)
+    return absl::UnavailableError(absl::StrCat("--state_file: cannot write ", tmp, ": ", std::strerror(errno)));
   bool ok = true;
   auto write = [&](std::string line) {
     line.push_back('\n');

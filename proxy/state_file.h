@@ -34,6 +34,6 @@ struct RestoredState {
 
 // A missing file is no error (a first start). Returns what came back.
 absl::StatusOr<RestoredState> LoadState(const std::string& path, metrics::Store& store, pacing::Pacer& pacer,
-                                 absl::Time now);
+                                        absl::Time now);
 
 }  // namespace sippacer::proxy

@@ -90,8 +90,7 @@ absl::Status ReadCdrFile(const std::string& path, absl::string_view default_coun
 }
 
 absl::Status ReadCdrPostgres(const std::string& conninfo, absl::Time since, absl::Time until,
-                             absl::string_view default_country_code, std::vector<RecordedCall>* out,
-                             ReadStats* stats) {
+                             absl::string_view default_country_code, std::vector<RecordedCall>* out, ReadStats* stats) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string err = PQerrorMessage(conn);
@@ -102,12 +101,12 @@ absl::Status ReadCdrPostgres(const std::string& conninfo, absl::Time since, absl
   const std::string from = absl::FormatTime(absl::RFC3339_full, since, absl::UTCTimeZone());
   const std::string to = absl::FormatTime(absl::RFC3339_full, until, absl::UTCTimeZone());
   const char* params[] = {from.c_str(), to.c_str()};
-  PGresult* res = PQexecParams(
-      conn,
-      "SELECT (extract(epoch FROM ts) * 1000)::bigint, caller, callee, code, pre_ring, network_blocked, "
-      "coalesce(reason_header, ''), pdd_ms, setup_ms, coalesce(paced, ''), refused_by_acl, "
-      "coalesce(b_call_id, '') FROM sippacer_cdr WHERE ts >= $1 AND ts < $2 ORDER BY ts, id",
-      2, nullptr, params, nullptr, nullptr, 0);
+  PGresult* res =
+      PQexecParams(conn,
+                   "SELECT (extract(epoch FROM ts) * 1000)::bigint, caller, callee, code, pre_ring, network_blocked, "
+                   "coalesce(reason_header, ''), pdd_ms, setup_ms, coalesce(paced, ''), refused_by_acl, "
+                   "coalesce(b_call_id, '') FROM sippacer_cdr WHERE ts >= $1 AND ts < $2 ORDER BY ts, id",
+                   2, nullptr, params, nullptr, nullptr, 0);
   if (PQresultStatus(res) != PGRES_TUPLES_OK) {
     std::string err = PQerrorMessage(conn);
     PQclear(res);

@@ -13,8 +13,8 @@ namespace sippacer::replay {
 
 struct ReadStats {
   size_t lines = 0;
-  size_t bad_lines = 0;       // not a CDR (reported, skipped)
-  size_t not_a_number = 0;    // caller ID that is not a phone number
+  size_t bad_lines = 0;     // not a CDR (reported, skipped)
+  size_t not_a_number = 0;  // caller ID that is not a phone number
   size_t refused_by_acl = 0;
 };
 
@@ -28,7 +28,6 @@ absl::Status ReadCdrFile(const std::string& path, absl::string_view default_coun
 
 // Appends the calls of table sippacer_cdr with since <= ts < until.
 absl::Status ReadCdrPostgres(const std::string& conninfo, absl::Time since, absl::Time until,
-                             absl::string_view default_country_code, std::vector<RecordedCall>* out,
-                             ReadStats* stats);
+                             absl::string_view default_country_code, std::vector<RecordedCall>* out, ReadStats* stats);
 
 }  // namespace sippacer::replay

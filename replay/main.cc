@@ -76,8 +76,10 @@ int main(int argc, char** argv) {
   absl::Time since = absl::InfinitePast(), until = absl::InfiniteFuture();
   if (!postgres.empty()) {
     if (!files.empty()) return Fail("--cdr_postgres: give CDR files or --cdr_postgres, not both");
-    if (!ParseFlagTime(absl::GetFlag(FLAGS_since), &since)) return Fail("--since: needs an RFC 3339 time, e.g. 2026-11-02T00:00:00Z");
-    if (!ParseFlagTime(absl::GetFlag(FLAGS_until), &until)) return Fail("--until: needs an RFC 3339 time, e.g. 2026-11-03T00:00:00Z");
+    if (!ParseFlagTime(absl::GetFlag(FLAGS_since), &since))
+      return Fail("--since: needs an RFC 3339 time, e.g. 2026-11-02T00:00:00Z");
+    if (!ParseFlagTime(absl::GetFlag(FLAGS_until), &until))
+      return Fail("--until: needs an RFC 3339 time, e.g. 2026-11-03T00:00:00Z");
     if (until <= since) return Fail("--until: must be after --since");
   } else if (files.empty()) {
     return Fail("no CDR files given (or use --cdr_postgres with --since and --until)");
@@ -88,7 +90,8 @@ int main(int argc, char** argv) {
   std::vector<sippacer::replay::RecordedCall> calls;
   sippacer::replay::ReadStats stats;
   if (!postgres.empty()) {
-    if (auto s = sippacer::replay::ReadCdrPostgres(postgres, since, until, config->default_country_code, &calls, &stats);
+    if (auto s =
+            sippacer::replay::ReadCdrPostgres(postgres, since, until, config->default_country_code, &calls, &stats);
         !s.ok()) {
       std::fprintf(stderr, "sippacer-replay: --cdr_postgres: %s\n", std::string(s.message()).c_str());
       return 1;
@@ -111,8 +114,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   if (absl::GetFlag(FLAGS_summary)) {
     std::string table = sippacer::replay::SummaryTable(totals);
-    if (stats.not_a_number > 0) table += absl::StrCat("calls whose caller ID is not a number (not judged): ", stats.not_a_number, "\n");
-    if (stats.refused_by_acl > 0) table += absl::StrCat("calls refused by --allow (not attempts): ", stats.refused_by_acl, "\n");
+    if (stats.not_a_number > 0)
+      table += absl::StrCat("calls whose caller ID is not a number (not judged): ", stats.not_a_number, "\n");
+    if (stats.refused_by_acl > 0)
+      table += absl::StrCat("calls refused by --allow (not attempts): ", stats.refused_by_acl, "\n");
     std::fputs(table.c_str(), stderr);
   }
   return 0;

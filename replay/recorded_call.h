@@ -12,10 +12,10 @@
 namespace sippacer::replay {
 
 struct RecordedCall {
-  absl::Time ts;                  // INVITE received
-  metrics::E164 caller = 0;       // 0: not a number (never paced, skipped)
+  absl::Time ts;             // INVITE received
+  metrics::E164 caller = 0;  // 0: not a number (never paced, skipped)
   metrics::E164 callee = 0;
-  int code = 0;                   // final response (0: none)
+  int code = 0;  // final response (0: none)
   bool pre_ring = false;
   bool network_blocked = false;
   std::string reason_header;
@@ -25,7 +25,7 @@ struct RecordedCall {
   // no carrier answer to replay. (A dry-run CDR says what pacing would have
   // done but was forwarded: it has a B-leg Call-ID and is a normal call.)
   bool refused = false;
-  bool refused_by_acl = false;    // never an attempt: skipped
+  bool refused_by_acl = false;  // never an attempt: skipped
 };
 
 }  // namespace sippacer::replay

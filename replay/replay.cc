@@ -58,7 +58,8 @@ ReplayTotals Replay(std::vector<RecordedCall> calls, const flags::DecisionConfig
   ReplayTotals t;
   calls.erase(std::remove_if(calls.begin(), calls.end(), [](const RecordedCall& c) { return c.caller == 0; }),
               calls.end());
-  std::stable_sort(calls.begin(), calls.end(), [](const RecordedCall& a, const RecordedCall& b) { return a.ts < b.ts; });
+  std::stable_sort(calls.begin(), calls.end(),
+                   [](const RecordedCall& a, const RecordedCall& b) { return a.ts < b.ts; });
   t.calls = calls.size();
   if (calls.empty()) return t;
   t.first = calls.front().ts;
@@ -159,8 +160,8 @@ std::string SummaryTable(const ReplayTotals& t) {
     absl::StrAppend(&states, " ", s, " ", it == t.numbers_by_state.end() ? 0 : it->second);
   }
   line(states);
-  line(absl::StrFormat("numbers ever paced %zu, watched %zu; route events %zu", t.numbers_ever_paced,
-                       t.numbers_watched, t.route_events));
+  line(absl::StrFormat("numbers ever paced %zu, watched %zu; route events %zu", t.numbers_ever_paced, t.numbers_watched,
+                       t.route_events));
   auto table = [&](const char* title, const std::map<std::string, size_t>& m) {
     if (m.empty()) return;
     line(title);

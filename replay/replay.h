@@ -22,16 +22,16 @@
 namespace sippacer::replay {
 
 struct ReplayTotals {
-  size_t calls = 0;                 // calls with a usable caller number
+  size_t calls = 0;  // calls with a usable caller number
   size_t numbers = 0;
   size_t forwarded = 0;
-  size_t refused = 0;               // by this policy (dry run: would be)
-  size_t recorded_refusals_forwarded = 0;  // no recorded answer to replay
-  std::map<std::string, size_t> refused_by_action;   // "throttle", "quarantine"
-  std::map<std::string, size_t> refused_by_rule;     // rule text that paced the number
+  size_t refused = 0;                               // by this policy (dry run: would be)
+  size_t recorded_refusals_forwarded = 0;           // no recorded answer to replay
+  std::map<std::string, size_t> refused_by_action;  // "throttle", "quarantine"
+  std::map<std::string, size_t> refused_by_rule;    // rule text that paced the number
   std::map<std::string, size_t> refused_by_carrier;
-  std::map<std::string, size_t> refused_by_country;  // "+1"
-  std::map<std::string, size_t> numbers_by_state;    // at the end
+  std::map<std::string, size_t> refused_by_country;     // "+1"
+  std::map<std::string, size_t> numbers_by_state;       // at the end
   std::map<std::string, size_t> numbers_paced_by_rule;  // first pacing of each number
   size_t numbers_ever_paced = 0;
   size_t numbers_watched = 0;

@@ -23,6 +23,14 @@ if grep -rlE '#include [<"](sofia-sip|boost/asio|sys/socket|proxy/)' metrics pac
   exit 1
 fi
 
+# One formatting for the tree (.clang-format): fix with
+#   git ls-files '*.cc' '*.h' | xargs clang-format -i
+if ! git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror 2>/dev/null; then
+  echo "run.sh: files above differ from .clang-format" >&2
+  git ls-files '*.cc' '*.h' | xargs clang-format --dry-run 2>&1 | grep -o '^[^:]*:' | sort -u >&2
+  exit 1
+fi
+
 echo "run.sh: release build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"

@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
-          clang libclang-rt-14-dev)   # libFuzzer and the sanitizer runtimes for build-fuzz
+          clang libclang-rt-14-dev    # libFuzzer and the sanitizer runtimes for build-fuzz
+          clang-format)               # the tree is kept formatted (tests/run.sh checks)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

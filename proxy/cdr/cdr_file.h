@@ -11,9 +11,12 @@ class CdrFile {
  public:
   explicit CdrFile(std::string path) : path_(std::move(path)) {}
   ~CdrFile();
-  absl::Status Open();    // O_APPEND|O_CREAT; also how SIGHUP reopens
-  void Append(const std::string& line) { buffer_ += line; buffer_ += '\n'; }
-  absl::Status Flush();   // one write(2) per flush
+  absl::Status Open();  // O_APPEND|O_CREAT; also how SIGHUP reopens
+  void Append(const std::string& line) {
+    buffer_ += line;
+    buffer_ += '\n';
+  }
+  absl::Status Flush();  // one write(2) per flush
   bool has_pending() const { return !buffer_.empty(); }
 
  private:

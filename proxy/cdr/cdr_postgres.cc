@@ -34,12 +34,23 @@ void AppendCopyText(std::string& out, absl::string_view s) {
       continue;
     }
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\xEF\xBF\xBD"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\xEF\xBF\xBD";
+        break;
+      default:
+        out.push_back(c);
     }
     ++i;
   }
@@ -51,11 +62,13 @@ void Field(std::string& out, absl::string_view s, bool last = false) {
 }
 
 void NullableField(std::string& out, const std::string& s) {
-  if (s.empty()) out += "\\N\t"; else Field(out, s);
+  if (s.empty())
+    out += "\\N\t";
+  else
+    Field(out, s);
 }
 
 }  // namespace
-
 
 std::string CdrToCopyLine(const CdrRecord& r) {
   std::string out;
@@ -68,14 +81,23 @@ std::string CdrToCopyLine(const CdrRecord& r) {
   Field(out, r.pre_ring ? "t" : "f");
   Field(out, r.network_blocked ? "t" : "f");
   NullableField(out, r.reason_header);
-  if (r.pdd_ms) Field(out, absl::StrCat(*r.pdd_ms)); else out += "\\N\t";
+  if (r.pdd_ms)
+    Field(out, absl::StrCat(*r.pdd_ms));
+  else
+    out += "\\N\t";
   Field(out, absl::StrCat(r.setup_ms));
-  if (r.duration_s) Field(out, absl::StrCat(*r.duration_s)); else out += "\\N\t";
+  if (r.duration_s)
+    Field(out, absl::StrCat(*r.duration_s));
+  else
+    out += "\\N\t";
   NullableField(out, r.ended_by);
   NullableField(out, r.paced);
   Field(out, r.refused_by_acl ? "t" : "f");
   Field(out, r.a_call_id);
-  if (r.b_call_id.empty()) out += "\\N\n"; else Field(out, r.b_call_id, true);
+  if (r.b_call_id.empty())
+    out += "\\N\n";
+  else
+    Field(out, r.b_call_id, true);
   return out;
 }
 
@@ -105,10 +127,10 @@ absl::Status CdrPostgres::Connect() {
     Disconnect();
     return absl::UnavailableError(absl::StrCat("postgres: ", err));
   }
-  const std::string setup = absl::StrCat(
-      kCdrSchemaSql,
-      "CREATE TEMP TABLE IF NOT EXISTS sippacer_cdr_in (LIKE sippacer_cdr INCLUDING DEFAULTS) "
-      "ON COMMIT DELETE ROWS;");
+  const std::string setup =
+      absl::StrCat(kCdrSchemaSql,
+                   "CREATE TEMP TABLE IF NOT EXISTS sippacer_cdr_in (LIKE sippacer_cdr INCLUDING DEFAULTS) "
+                   "ON COMMIT DELETE ROWS;");
   PGresult* res = PQexec(conn_, setup.c_str());
   const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
   std::string err = ok ? "" : PQerrorMessage(conn_);
@@ -144,7 +166,8 @@ absl::Status CdrPostgres::SendBatch(size_t n) {
   while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
   if (!copied) return absl::UnavailableError(absl::StrCat("postgres: COPY: ", err));
   if (auto s = exec(absl::StrCat("INSERT INTO sippacer_cdr (", kColumns, ") SELECT ", kColumns,
-                                 " FROM sippacer_cdr_in ON CONFLICT (a_call_id, ts) DO NOTHING").c_str());
+                                 " FROM sippacer_cdr_in ON CONFLICT (a_call_id, ts) DO NOTHING")
+                        .c_str());
       !s.ok()) {
     return s;
   }

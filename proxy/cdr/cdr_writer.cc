@@ -56,8 +56,8 @@ void CdrWriter::WarnDropped() {
   if (now_s - last < kDropWarningEveryS || dropped == warned_dropped_) return;
   warned_dropped_ = dropped;
   last_drop_warning_s_.store(now_s, std::memory_order_relaxed);
-  LogLine("WARN", "cdr", absl::StrCat("CDR queue full: ", dropped_.load(std::memory_order_relaxed),
-                                      " records dropped so far"));
+  LogLine("WARN", "cdr",
+          absl::StrCat("CDR queue full: ", dropped_.load(std::memory_order_relaxed), " records dropped so far"));
 }
 
 void CdrWriter::Reopen() { reopen_.store(true, std::memory_order_relaxed); }
@@ -104,8 +104,10 @@ void CdrWriter::Run() {
     std::string error;
     if (file_ && reopen_.exchange(false, std::memory_order_relaxed)) {
       if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());
-      if (auto s = file_->Open(); !s.ok()) error = std::string(s.message());
-      else LogLine("INFO", "cdr", absl::StrCat("reopened ", options_.file));
+      if (auto s = file_->Open(); !s.ok())
+        error = std::string(s.message());
+      else
+        LogLine("INFO", "cdr", absl::StrCat("reopened ", options_.file));
     }
     if (file_ && (now - last_flush >= kFlushEvery || stopping)) {
       if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());

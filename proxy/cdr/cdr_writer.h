@@ -30,8 +30,8 @@ class CdrPostgres;
 struct CdrOptions {
   std::string file;
   std::string postgres;
-  size_t queue_limit = 100000;           // records waiting for the writer thread
-  size_t postgres_backlog = 1'000'000;   // records waiting for the database
+  size_t queue_limit = 100000;          // records waiting for the writer thread
+  size_t postgres_backlog = 1'000'000;  // records waiting for the database
 };
 
 class CdrWriter : public CdrSink {
@@ -39,8 +39,8 @@ class CdrWriter : public CdrSink {
   static absl::StatusOr<std::unique_ptr<CdrWriter>> Start(CdrOptions options);
   ~CdrWriter() override;
 
-  void Push(CdrRecord&& record) override;  // SIP thread; never blocks
-  void Reopen();                           // SIGHUP; any thread
+  void Push(CdrRecord&& record) override;    // SIP thread; never blocks
+  void Reopen();                             // SIGHUP; any thread
   void Stop(absl::Duration drain_deadline);  // flush what can be flushed, then join
 
   struct Status {

@@ -29,9 +29,11 @@ namespace {
 using sippacer::proxy::JsonValue;
 
 int Usage(absl::string_view why) {
-  std::fprintf(stderr, "sippacer-ctl: %.*s\nusage: sippacer-ctl [--socket=PATH] [--json] REQUEST...\n"
-                       "       sippacer-ctl [--socket=PATH] watch [--interval=1s] [--limit=20] [--count=N]\n"
-                       "       sippacer-ctl [--socket=PATH] subscribe\n", static_cast<int>(why.size()), why.data());
+  std::fprintf(stderr,
+               "sippacer-ctl: %.*s\nusage: sippacer-ctl [--socket=PATH] [--json] REQUEST...\n"
+               "       sippacer-ctl [--socket=PATH] watch [--interval=1s] [--limit=20] [--count=N]\n"
+               "       sippacer-ctl [--socket=PATH] subscribe\n",
+               static_cast<int>(why.size()), why.data());
   return 2;
 }
 
@@ -137,10 +139,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
-    if (absl::ConsumePrefix(&a, "--socket=")) socket = std::string(a);
-    else if (a == "--json") json = true;
+    if (absl::ConsumePrefix(&a, "--socket="))
+      socket = std::string(a);
+    else if (a == "--json")
+      json = true;
     else if (absl::ConsumePrefix(&a, "--interval=")) {
-      if (!absl::ParseDuration(a, &interval) || interval <= absl::ZeroDuration()) return Usage("--interval takes a duration like 1s");
+      if (!absl::ParseDuration(a, &interval) || interval <= absl::ZeroDuration())
+        return Usage("--interval takes a duration like 1s");
     } else if (absl::ConsumePrefix(&a, "--limit=")) {
       if (!absl::SimpleAtoi(a, &limit) || limit < 1) return Usage("--limit takes a positive number");
     } else if (absl::ConsumePrefix(&a, "--count=")) {

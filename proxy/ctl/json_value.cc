@@ -77,8 +77,8 @@ class Parser {
       return v;
     }
     for (const auto& [word, type, b] : {std::make_tuple("true", JsonValue::Type::kBool, true),
-                                         std::make_tuple("false", JsonValue::Type::kBool, false),
-                                         std::make_tuple("null", JsonValue::Type::kNull, false)}) {
+                                        std::make_tuple("false", JsonValue::Type::kBool, false),
+                                        std::make_tuple("null", JsonValue::Type::kNull, false)}) {
       if (s_.substr(i_, std::char_traits<char>::length(word)) == word) {
         i_ += std::char_traits<char>::length(word);
         v.type = type;
@@ -110,21 +110,39 @@ class Parser {
       if (i_ >= s_.size()) return Error("bad escape");
       c = s_[i_++];
       switch (c) {
-        case 'n': out.push_back('\n'); break;
-        case 't': out.push_back('\t'); break;
-        case 'r': out.push_back('\r'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (i_ + 4 > s_.size() || !absl::SimpleHexAtoi(s_.substr(i_, 4), &cp)) return Error("bad \\u escape");
           i_ += 4;
-          if (cp < 0x80) out.push_back(static_cast<char>(cp));
-          else if (cp < 0x800) { out.push_back(static_cast<char>(0xC0 | (cp >> 6))); out.push_back(static_cast<char>(0x80 | (cp & 0x3F))); }
-          else { out.push_back(static_cast<char>(0xE0 | (cp >> 12))); out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F))); out.push_back(static_cast<char>(0x80 | (cp & 0x3F))); }
+          if (cp < 0x80)
+            out.push_back(static_cast<char>(cp));
+          else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          }
           break;
         }
-        default: out.push_back(c);
+        default:
+          out.push_back(c);
       }
     }
     if (i_ >= s_.size()) return Error("unterminated string");
@@ -147,11 +165,16 @@ const JsonValue* JsonValue::Get(absl::string_view key) const {
 
 std::string JsonValue::ToText() const {
   switch (type) {
-    case Type::kNull: return "";
-    case Type::kBool: return boolean ? "true" : "false";
-    case Type::kNumber: return text;
-    case Type::kString: return text;
-    case Type::kArray: return absl::StrCat("[", items.size(), " items]");
+    case Type::kNull:
+      return "";
+    case Type::kBool:
+      return boolean ? "true" : "false";
+    case Type::kNumber:
+      return text;
+    case Type::kString:
+      return text;
+    case Type::kArray:
+      return absl::StrCat("[", items.size(), " items]");
     case Type::kObject: {
       std::string out;
       for (const auto& [k, v] : fields) absl::StrAppend(&out, out.empty() ? "" : " ", k, "=", v.ToText());

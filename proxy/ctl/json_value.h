@@ -23,7 +23,7 @@ struct JsonValue {
   std::vector<std::pair<std::string, JsonValue>> fields;
 
   const JsonValue* Get(absl::string_view key) const;  // nullptr if absent
-  std::string ToText() const;  // a scalar as a person reads it; "" for null
+  std::string ToText() const;                         // a scalar as a person reads it; "" for null
 };
 
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text);

@@ -19,8 +19,10 @@ std::string Percent(const JsonValue* rates, absl::string_view code) {
 
 std::string Colored(const std::string& state, const TableStyle& style) {
   if (!style.color) return state;
-  const char* c = state == "throttled" ? "\033[33m" : state == "quarantined" ? "\033[31;1m"
-                : state == "probation" ? "\033[36m" : "";
+  const char* c = state == "throttled"     ? "\033[33m"
+                  : state == "quarantined" ? "\033[31;1m"
+                  : state == "probation"   ? "\033[36m"
+                                           : "";
   return *c ? absl::StrCat(c, state, "\033[0m") : state;
 }
 
@@ -63,9 +65,9 @@ std::string ElevatedSummary(const JsonValue* elevated) {
     const JsonValue* code = e.Get("code");
     const JsonValue* rate = e.Get("rate");
     const JsonValue* rest = e.Get("rest_rate");
-    absl::StrAppend(&out, out.empty() ? "" : ", ", code ? code->text : "?",
-                    absl::StrFormat(" %.0f%% (rest %.0f%%)", rate ? rate->number * 100 : 0,
-                                    rest ? rest->number * 100 : 0));
+    absl::StrAppend(
+        &out, out.empty() ? "" : ", ", code ? code->text : "?",
+        absl::StrFormat(" %.0f%% (rest %.0f%%)", rate ? rate->number * 100 : 0, rest ? rest->number * 100 : 0));
   }
   return out.empty() ? "-" : out;
 }
@@ -79,7 +81,8 @@ bool AnyHas(const JsonValue& items, absl::string_view key) {
 std::string GroupTable(const JsonValue& items, absl::string_view key) {
   std::set<std::string> codes;
   for (const JsonValue& g : items.items) {
-    if (const JsonValue* c = g.Get("codes")) for (const auto& [k, v] : c->fields) codes.insert(k);
+    if (const JsonValue* c = g.Get("codes"))
+      for (const auto& [k, v] : c->fields) codes.insert(k);
   }
   const bool status = AnyHas(items, "status"), elevated = AnyHas(items, "elevated");
   std::vector<Row> rows;
@@ -111,8 +114,8 @@ std::string GroupTable(const JsonValue& items, absl::string_view key) {
 }  // namespace
 
 std::string RenderNumbersTable(const JsonValue& numbers, const TableStyle& style) {
-  std::vector<Row> rows = {{"NUMBER", "STATE", "ATTEMPTS", "603%", "480%", "200%", "PRE-RING 603", "603+",
-                            "PACED", "CPM", "REASON"}};
+  std::vector<Row> rows = {
+      {"NUMBER", "STATE", "ATTEMPTS", "603%", "480%", "200%", "PRE-RING 603", "603+", "PACED", "CPM", "REASON"}};
   for (const JsonValue& n : numbers.items) {
     auto text = [&n](absl::string_view k) {
       const JsonValue* v = n.Get(k);

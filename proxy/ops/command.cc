@@ -72,10 +72,13 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     auto updated = pacing::ApplyPolicyUpdate(v.pacer->policy(), {w.begin() + 2, w.end()});
     if (!updated.ok()) return answer(ErrorJson(updated.status().message()));
     pacing::Pacer* pacer = ctx.pacer;
-    return OnSipThread(ctx, [pacer, p = *std::move(updated)]() mutable {
-      pacer->SetPolicy(p);
-      return RenderPolicy(p);
-    }, std::move(reply));
+    return OnSipThread(
+        ctx,
+        [pacer, p = *std::move(updated)]() mutable {
+          pacer->SetPolicy(p);
+          return RenderPolicy(p);
+        },
+        std::move(reply));
   }
   if ((w[0] == "quarantine" || w[0] == "release") && w.size() >= 2) {
     std::optional<absl::Duration> duration;
@@ -97,14 +100,17 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     pacing::Pacer* pacer = ctx.pacer;
     const bool quarantine = w[0] == "quarantine";
     const metrics::E164 number = *n;
-    return OnSipThread(ctx, [pacer, quarantine, number, duration]() {
-      const absl::Time at = absl::Now();
-      auto state = quarantine ? pacer->Quarantine(number, duration, at) : pacer->Release(number, at);
-      return state.ok() ? RenderPacing(number, *state) : ErrorJson(state.status().message());
-    }, std::move(reply));
+    return OnSipThread(
+        ctx,
+        [pacer, quarantine, number, duration]() {
+          const absl::Time at = absl::Now();
+          auto state = quarantine ? pacer->Quarantine(number, duration, at) : pacer->Release(number, at);
+          return state.ok() ? RenderPacing(number, *state) : ErrorJson(state.status().message());
+        },
+        std::move(reply));
   }
-  return answer(ErrorJson(absl::StrCat("unknown request '", absl::StripAsciiWhitespace(line).substr(0, 80),
-                                       "'; try help")));
+  return answer(
+      ErrorJson(absl::StrCat("unknown request '", absl::StripAsciiWhitespace(line).substr(0, 80), "'; try help")));
 }
 
 }  // namespace sippacer::proxy

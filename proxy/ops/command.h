@@ -14,7 +14,7 @@ namespace sippacer::proxy {
 
 struct CommandContext {
   OpsView view;
-  pacing::Pacer* pacer = nullptr;     // for commands run on the SIP thread
+  pacing::Pacer* pacer = nullptr;  // for commands run on the SIP thread
   SipThreadQueue* sip_queue = nullptr;
   // Runs a continuation back on the ops thread (the answer of a SIP-thread command).
   std::function<void(std::function<void()>)> post_to_ops;

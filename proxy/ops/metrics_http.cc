@@ -21,7 +21,8 @@ constexpr size_t kMaxRequest = 8192;
 
 class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
  public:
-  HttpExchange(tcp::socket s, const OpsView& v) : socket_(std::move(s)), view_(v), buffer_(kMaxRequest), timer_(socket_.get_executor()) {}
+  HttpExchange(tcp::socket s, const OpsView& v)
+      : socket_(std::move(s)), view_(v), buffer_(kMaxRequest), timer_(socket_.get_executor()) {}
 
   void Start() {
     timer_.expires_after(std::chrono::seconds(10));
@@ -31,14 +32,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
         self->socket_.close(ignored);
       }
     });
-    asio::async_read_until(socket_, buffer_, "\r\n\r\n",
-                           [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnRequest(ec, n); });
+    asio::async_read_until(
+        socket_, buffer_, "\r\n\r\n",
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnRequest(ec, n); });
   }
 
  private:
   void OnRequest(const boost::system::error_code& ec, size_t n) {
     if (ec) {
-      if (ec == asio::error::not_found) Reply("431 Request Header Fields Too Large", "text/plain", "request too large\n");
+      if (ec == asio::error::not_found)
+        Reply("431 Request Header Fields Too Large", "text/plain", "request too large\n");
       return;
     }
     const std::string head(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + n);
@@ -54,12 +57,13 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void Reply(absl::string_view status, absl::string_view type, const std::string& body) {
     out_ = absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", type, "\r\nContent-Length: ", body.size(),
                         "\r\nConnection: close\r\n\r\n", body);
-    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const boost::system::error_code&, size_t) {
-      boost::system::error_code ignored;
-      self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-      self->socket_.close(ignored);
-      self->timer_.cancel();
-    });
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](const boost::system::error_code&, size_t) {
+                        boost::system::error_code ignored;
+                        self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+                        self->socket_.close(ignored);
+                        self->timer_.cancel();
+                      });
   }
 
   tcp::socket socket_;
@@ -84,7 +88,8 @@ absl::Status MetricsHttp::Listen(const std::string& host_port) {
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(64, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("--metrics_listen: cannot listen on ", host_port, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("--metrics_listen: cannot listen on ", host_port, ": ", ec.message()));
   Accept();
   return absl::OkStatus();
 }

@@ -97,10 +97,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadLine() {
-    asio::async_read_until(socket_, buffer_, '\n',
-                           [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                             self->OnLine(ec, n);
-                           });
+    asio::async_read_until(
+        socket_, buffer_, '\n',
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) { self->OnLine(ec, n); });
   }
 
   void OnLine(const boost::system::error_code& ec, size_t n) {
@@ -119,8 +118,8 @@ class Session : public std::enable_shared_from_this<Session> {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     ArmIdle();
     CommandContext ctx;
-    ctx.view = OpsView{server_->context.store, server_->context.pacer, server_->context.relay,
-                       server_->context.cdr, server_->context.started, server_->options.default_country_code};
+    ctx.view = OpsView{server_->context.store, server_->context.pacer,   server_->context.relay,
+                       server_->context.cdr,   server_->context.started, server_->options.default_country_code};
     ctx.pacer = server_->context.pacer;
     ctx.sip_queue = server_->context.sip_queue;
     asio::io_context& io = server_->io;
@@ -146,8 +145,10 @@ class Session : public std::enable_shared_from_this<Session> {
                         }
                         self->pending_bytes_ -= self->out_.front().size();
                         self->out_.pop_front();
-                        if (!self->out_.empty()) self->WriteNext();
-                        else if (self->closed_after_write_) self->Close();
+                        if (!self->out_.empty())
+                          self->WriteNext();
+                        else if (self->closed_after_write_)
+                          self->Close();
                       });
   }
 
@@ -197,8 +198,8 @@ void OpsServer::Impl::OnStateChange(const pacing::StateChange& change) {
 }
 
 void OpsServer::Impl::OnWatchChange(const pacing::WatchChange& change) {
-  Publish(pacing::WatchEventJson(change),
-          absl::StrCat(metrics::FormatE164(change.number), change.watched ? " watch: " : " watch ended: ", change.reason));
+  Publish(pacing::WatchEventJson(change), absl::StrCat(metrics::FormatE164(change.number),
+                                                       change.watched ? " watch: " : " watch ended: ", change.reason));
 }
 
 void OpsServer::Impl::OnRouteChange(const pacing::RouteChange& change) {
@@ -236,13 +237,16 @@ absl::Status OpsServer::Start() {
   ::chmod(path.c_str(), 0660);
   impl_->Accept();
   if (!impl_->options.metrics_listen.empty()) {
-    OpsView view{impl_->context.store, impl_->context.pacer, impl_->context.relay, impl_->context.cdr,
-                 impl_->context.started, impl_->options.default_country_code};
+    OpsView view{impl_->context.store, impl_->context.pacer,   impl_->context.relay,
+                 impl_->context.cdr,   impl_->context.started, impl_->options.default_country_code};
     impl_->metrics_http = std::make_unique<MetricsHttp>(impl_->io, view);
     if (auto s = impl_->metrics_http->Listen(impl_->options.metrics_listen); !s.ok()) return s;
   }
-  LogLine("INFO", "ops", absl::StrCat("stats socket ", path,
-                                      impl_->options.metrics_listen.empty() ? "" : absl::StrCat("; /metrics on ", impl_->options.metrics_listen)));
+  LogLine(
+      "INFO", "ops",
+      absl::StrCat(
+          "stats socket ", path,
+          impl_->options.metrics_listen.empty() ? "" : absl::StrCat("; /metrics on ", impl_->options.metrics_listen)));
   return absl::OkStatus();
 }
 

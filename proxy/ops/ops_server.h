@@ -46,7 +46,7 @@ class OpsServer {
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;
 
-  absl::Status Start();  // binds the socket and the Prometheus listener
+  absl::Status Start();             // binds the socket and the Prometheus listener
   pacing::EventSink* event_sink();  // called on the SIP thread
 
   struct Impl;

@@ -65,8 +65,10 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");
   absl::StrAppend(&out, "sippacer_invites_paced_total ", v.pacer->paced_total(), "\n");
   Head(out, "sippacer_numbers", "gauge", "Tracked caller-ID numbers by pacing state.");
-  for (NumberState s : {NumberState::kHealthy, NumberState::kThrottled, NumberState::kQuarantined, NumberState::kProbation}) {
-    absl::StrAppend(&out, "sippacer_numbers{state=\"", pacing::StateName(s), "\"} ", v.pacer->numbers_in_state(s), "\n");
+  for (NumberState s :
+       {NumberState::kHealthy, NumberState::kThrottled, NumberState::kQuarantined, NumberState::kProbation}) {
+    absl::StrAppend(&out, "sippacer_numbers{state=\"", pacing::StateName(s), "\"} ", v.pacer->numbers_in_state(s),
+                    "\n");
   }
   Head(out, "sippacer_numbers_watched", "gauge", "Tracked numbers a watch rule flags (flagged, not paced).");
   absl::StrAppend(&out, "sippacer_numbers_watched ", v.pacer->numbers_watched(), "\n");
@@ -83,11 +85,12 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   const metrics::Store::PddHistogram pdd = v.store->Pdd();
   Head(out, "sippacer_post_dial_delay_seconds", "histogram", "INVITE to first 180/183.");
   for (size_t i = 0; i < pdd.bounds_s.size(); ++i) {
-    absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"", pdd.bounds_s[i], "\"} ", pdd.cumulative[i], "\n");
+    absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"", pdd.bounds_s[i], "\"} ", pdd.cumulative[i],
+                    "\n");
   }
   absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"+Inf\"} ", pdd.count, "\n",
-                  "sippacer_post_dial_delay_seconds_sum ", pdd.sum_s, "\n",
-                  "sippacer_post_dial_delay_seconds_count ", pdd.count, "\n");
+                  "sippacer_post_dial_delay_seconds_sum ", pdd.sum_s, "\n", "sippacer_post_dial_delay_seconds_count ",
+                  pdd.count, "\n");
 
   // The worst numbers by 603 over the history window.
   std::vector<metrics::NumberSnapshot> worst;
@@ -101,8 +104,9 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   if (worst.size() > kTopNumbers) worst.resize(kTopNumbers);
   Head(out, "sippacer_number_603_ratio", "gauge", "603 share of attempts over the history window, top numbers by 603.");
   for (const auto& s : worst) {
-    absl::StrAppend(&out, "sippacer_number_603_ratio{number=\"", metrics::FormatE164(s.number), "\"} ",
-                    s.window.attempts ? static_cast<double>(s.window.of(metrics::Outcome::k603)) / s.window.attempts : 0, "\n");
+    absl::StrAppend(
+        &out, "sippacer_number_603_ratio{number=\"", metrics::FormatE164(s.number), "\"} ",
+        s.window.attempts ? static_cast<double>(s.window.of(metrics::Outcome::k603)) / s.window.attempts : 0, "\n");
   }
   if (v.cdr != nullptr) {
     const CdrWriter::Status c = v.cdr->status();

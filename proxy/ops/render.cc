@@ -147,9 +147,7 @@ std::vector<metrics::GroupSnapshot> CountryGroups(const metrics::Store& store) {
 
 }  // namespace
 
-std::string IsoTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string IsoTime(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
 
 std::string ErrorJson(absl::string_view message) {
   JsonWriter w;
@@ -169,10 +167,10 @@ void WriteCodes(JsonWriter& w, absl::string_view key, const metrics::CodeCounts&
 std::string RenderHelp() {
   JsonWriter w;
   w.BeginObject().Key("commands").BeginArray();
-  for (const char* c : {"help", "show info", "show codes", "show number NUM",
-                        "show numbers [state=S] [sort=CODE|attempts] [limit=N]", "show carriers",
-                        "show countries", "show areas", "show hours", "show policy", "set policy KEY=VALUE ...",
-                        "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
+  for (const char* c :
+       {"help", "show info", "show codes", "show number NUM", "show numbers [state=S] [sort=CODE|attempts] [limit=N]",
+        "show carriers", "show countries", "show areas", "show hours", "show policy", "set policy KEY=VALUE ...",
+        "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
     w.String(c);
   }
   w.EndArray().EndObject();
@@ -288,9 +286,8 @@ std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args
     rows.push_back({s, std::move(p), key});
   });
   // Deterministic: the sort key descending, then the number ascending.
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return a.key != b.key ? a.key > b.key : a.snap.number < b.snap.number;
-  });
+  std::sort(rows.begin(), rows.end(),
+            [](const Row& a, const Row& b) { return a.key != b.key ? a.key > b.key : a.snap.number < b.snap.number; });
   if (rows.size() > limit) rows.resize(limit);
   JsonWriter w;
   w.BeginObject().Key("numbers").BeginArray();
@@ -310,8 +307,10 @@ std::string RenderGroups(absl::string_view field, absl::string_view key_name,
   for (const metrics::GroupSnapshot& g : groups) {
     w.BeginObject();
     int64_t hour = 0;
-    if (key_name == "hour" && absl::SimpleAtoi(g.key, &hour)) w.Key("hour").Int(hour);
-    else w.Key(key_name).String(g.key);
+    if (key_name == "hour" && absl::SimpleAtoi(g.key, &hour))
+      w.Key("hour").Int(hour);
+    else
+      w.Key(key_name).String(g.key);
     WriteGroupCounts(w, g.counts);
     w.EndObject();
   }
@@ -346,7 +345,8 @@ std::string RenderPolicy(const pacing::Policy& p) {
   w.Key("min_attempts").Int(p.min_attempts);
   w.Key("number_cpm").Double(p.number_cpm);
   w.Key("throttled_cpm").Double(p.throttled_cpm);
-  w.Key("quarantine_for").String(p.quarantine_for == absl::ZeroDuration() ? "0" : absl::FormatDuration(p.quarantine_for));
+  w.Key("quarantine_for")
+      .String(p.quarantine_for == absl::ZeroDuration() ? "0" : absl::FormatDuration(p.quarantine_for));
   w.Key("reject_code").Int(p.reject_code);
   w.Key("dry_run").Bool(p.dry_run);
   w.Key("confidence").Double(p.confidence);

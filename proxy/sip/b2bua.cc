@@ -98,22 +98,17 @@ absl::Status B2bua::Start() {
 
   const std::string url = config_.listen.ToUrl();
   agent_ = nta_agent_create(
-      root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this),
-      NTATAG_UA(1),
+      root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this), NTATAG_UA(1),
       NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
       // Timer C must be set explicitly in UA mode, or a trunk that rings
       // forever holds the call forever (RFC 3261 says > 3 minutes).
       NTATAG_TIMER_C(185000),
       // Never switch a large INVITE to TCP toward a UDP-only carrier.
-      NTATAG_UDP_MTU(65535),
-      NTATAG_MAX_PROCEEDING(100000),
-      NTATAG_CANCEL_487(1),
-      NTATAG_PASS_408(1),
+      NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1), NTATAG_PASS_408(1),
       TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
       // Idle TCP connections are closed: sofia keeps them forever otherwise,
       // and anyone can open them (no --allow check before a message).
-      TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
-      TAG_END());
+      TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))), TAG_END());
   if (agent_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", url, " (UDP and TCP)"));
   }
@@ -253,8 +248,8 @@ bool B2bua::ViaShowsUs(const sip_t* sip) const {
     if (v->v_host == nullptr) continue;
     const int port = v->v_port ? std::atoi(v->v_port) : 5060;
     const absl::string_view host = v->v_host;
-    const bool ours_listen = port == config_.listen.port &&
-                             (host == config_.listen.host || host == local_host_ || wildcard);
+    const bool ours_listen =
+        port == config_.listen.port && (host == config_.listen.host || host == local_host_ || wildcard);
     const bool ours_trunk = config_.trunk_listen && port == config_.trunk_listen->port &&
                             (host == config_.trunk_listen->host || host == local_host_);
     if (ours_listen || ours_trunk) return true;
@@ -307,27 +302,32 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   if (decision.refuse) call->paced_action = std::string(decision.action);  // dry run
 
   // The A leg: we are the dialer's UAS, so local = To, remote = From.
-  call->a_leg = nta_leg_tcreate(agent_, nullptr, nullptr,
-                                SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+  call->a_leg = nta_leg_tcreate(agent_, nullptr, nullptr, SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
                                 SIPTAG_TO(sip->sip_from), SIPTAG_CSEQ(sip->sip_cseq), TAG_END());
   if (call->a_leg == nullptr) {
     counters_.degraded.Add();
     LogRateLimited("WARN", "relay", "sofia could not create the dialer's leg: 500");
     return 500;
   }
-  nta_leg_bind(call->a_leg, [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
-    auto* c = reinterpret_cast<Call*>(m);
-    return c->owner->OnInDialogRequest(c, true, i, s);
-  }, reinterpret_cast<nta_leg_magic_t*>(call));
+  nta_leg_bind(
+      call->a_leg,
+      [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
+        auto* c = reinterpret_cast<Call*>(m);
+        return c->owner->OnInDialogRequest(c, true, i, s);
+      },
+      reinterpret_cast<nta_leg_magic_t*>(call));
   nta_leg_tag(call->a_leg, nullptr);
   nta_incoming_tag(irq, nta_leg_get_tag(call->a_leg));
   nta_leg_server_route(call->a_leg, sip->sip_record_route, sip->sip_contact);
   call->a_invite = irq;
   call->ack_cseq_from_dialer = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
-  nta_incoming_bind(irq, [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
-    auto* c = reinterpret_cast<Call*>(m);
-    return c->owner->OnDialerCancelOrAck(c, i, s);
-  }, reinterpret_cast<nta_incoming_magic_t*>(call));
+  nta_incoming_bind(
+      irq,
+      [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
+        auto* c = reinterpret_cast<Call*>(m);
+        return c->owner->OnDialerCancelOrAck(c, i, s);
+      },
+      reinterpret_cast<nta_incoming_magic_t*>(call));
   nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 
   calls_.emplace(call, std::move(owned));
@@ -356,17 +356,21 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
                                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
                        display_text.end());
     const char* display = inv->sip_from->a_display ? display_text.c_str() : nullptr;
-    sip_from_t* from = sip_from_make(home, absl::StrCat(display ? display : "", display ? " " : "",
-                                                        "<sip:", user, "@", local_host_, ">").c_str());
+    sip_from_t* from = sip_from_make(
+        home, absl::StrCat(display ? display : "", display ? " " : "", "<sip:", user, "@", local_host_, ">").c_str());
     const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
-    sip_to_t* to = sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", config_.trunk.HostPortText(), ">").c_str());
+    sip_to_t* to =
+        sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", config_.trunk.HostPortText(), ">").c_str());
     sip_call_id_t* cid = sip_call_id_create(home, local_host_.c_str());
     if (!from || !to || !cid) return false;
     call->b_call_id = cid->i_id;
-    call->b_leg = nta_leg_tcreate(agent_, [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
-      auto* c = reinterpret_cast<Call*>(m);
-      return c->owner->OnInDialogRequest(c, false, i, s);
-    }, reinterpret_cast<nta_leg_magic_t*>(call), SIPTAG_FROM(from), SIPTAG_TO(to), SIPTAG_CALL_ID(cid), TAG_END());
+    call->b_leg = nta_leg_tcreate(
+        agent_,
+        [](nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* i, const sip_t* s) {
+          auto* c = reinterpret_cast<Call*>(m);
+          return c->owner->OnInDialogRequest(c, false, i, s);
+        },
+        reinterpret_cast<nta_leg_magic_t*>(call), SIPTAG_FROM(from), SIPTAG_TO(to), SIPTAG_CALL_ID(cid), TAG_END());
     if (call->b_leg == nullptr) return false;
     nta_leg_tag(call->b_leg, nullptr);
   }
@@ -385,40 +389,32 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
         auto* c = reinterpret_cast<Call*>(m);
         return c->owner->OnTrunkInviteResponse(c, o, s);
       },
-      reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE,
-      URL_STRING_MAKE(ruri.c_str()),
-      SIPTAG_MAX_FORWARDS(mf),
-      SIPTAG_CONTACT(nta_agent_contact(agent_)),
-      SIPTAG_P_ASSERTED_IDENTITY(pai),
-      SIPTAG_PRIVACY(privacy),
-      SIPTAG_CONTENT_TYPE(inv->sip_content_type),
-      SIPTAG_PAYLOAD(inv->sip_payload),
-      SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)),
-      TAG_END());
+      reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE, URL_STRING_MAKE(ruri.c_str()),
+      SIPTAG_MAX_FORWARDS(mf), SIPTAG_CONTACT(nta_agent_contact(agent_)), SIPTAG_P_ASSERTED_IDENTITY(pai),
+      SIPTAG_PRIVACY(privacy), SIPTAG_CONTENT_TYPE(inv->sip_content_type), SIPTAG_PAYLOAD(inv->sip_payload),
+      SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_END());
   if (call->b_invite == nullptr) return false;
   return true;
 }
 
-void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller,
-                        const CallerId& callee, const pacing::Decision& d, absl::Time now) {
+void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                        const pacing::Decision& d, absl::Time now) {
   counters_.invites_paced.Add();
   const int code = pacer_.policy().reject_code;
   const int64_t retry_s = std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(d.retry_after, absl::Seconds(1))));
   // Quotes would end the Reason text early; the why text is ours, but be safe.
   const std::string why = absl::StrReplaceAll(d.why, {{"\"", "'"}, {"\\", "/"}});
-  const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: ",
-                                          pacing::StateName(d.state), " ", why, "\"");
+  const std::string reason =
+      absl::StrCat("SIP;cause=", code, ";text=\"sippacer: ", pacing::StateName(d.state), " ", why, "\"");
   const char* phrase = sip_status_phrase(code);
-  nta_incoming_treply(irq, code, phrase ? phrase : "Paced",
-                      SIPTAG_RETRY_AFTER_STR(absl::StrCat(retry_s).c_str()),
+  nta_incoming_treply(irq, code, phrase ? phrase : "Paced", SIPTAG_RETRY_AFTER_STR(absl::StrCat(retry_s).c_str()),
                       SIPTAG_REASON_STR(reason.c_str()), TAG_END());
   nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Paced", d.action, false, now);
 }
 
-void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee,
-                           int code, absl::string_view phrase, absl::string_view paced, bool acl,
-                           absl::Time now) {
+void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee, int code,
+                           absl::string_view phrase, absl::string_view paced, bool acl, absl::Time now) {
   if (cdr_ == nullptr) return;
   CdrRecord r;
   r.ts = now;

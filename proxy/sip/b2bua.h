@@ -68,15 +68,13 @@ class B2bua {
  private:
   int HandleInvite(nta_incoming_t* irq, const sip_t* sip);
   bool FromTrunk(const sockaddr* addr) const;
-  void RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller,
-                   const CallerId& callee, const pacing::Decision& d, absl::Time now);
-  void PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee,
-                      int code, absl::string_view phrase, absl::string_view paced,
-                      bool acl, absl::Time now);
+  void RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                   const pacing::Decision& d, absl::Time now);
+  void PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee, int code,
+                      absl::string_view phrase, absl::string_view paced, bool acl, absl::Time now);
   // `resend`: a digest retry of an INVITE already sent (Max-Forwards was
   // decremented then).
-  bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers,
-                       bool resend = false);
+  bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers, bool resend = false);
   bool RetryWithCredentials(Call* call, const sip_t* challenge);
   void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
   void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);
@@ -103,10 +101,10 @@ class B2bua {
   void RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status);
   std::array<RefusalSlot, 4096> refusals_{};
   std::vector<nta_outgoing_t*> shutdown_requests_;
-  std::string trunk_uri_host_;       // "127.0.0.1:5070" (+ ";transport=tcp")
-  std::string local_host_;           // our host for From on the B leg
+  std::string trunk_uri_host_;                               // "127.0.0.1:5070" (+ ";transport=tcp")
+  std::string local_host_;                                   // our host for From on the B leg
   absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls
-  std::vector<Call*> ended_;                   // freed on the next loop turn
+  std::vector<Call*> ended_;                                 // freed on the next loop turn
   bool shutting_down_ = false;
 };
 

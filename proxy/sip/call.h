@@ -52,20 +52,20 @@ struct Call {
   CallerId callee;
   std::string a_call_id;
   std::string b_call_id;
-  std::string paced_action;            // set when a dry-run decision would have refused
+  std::string paced_action;  // set when a dry-run decision would have refused
 
   absl::Time invite_at;
   absl::Time first_ring_at = absl::InfinitePast();
   absl::Time final_at = absl::InfinitePast();
   absl::Time answered_at = absl::InfinitePast();
 
-  int final_code = 0;                  // sent to the dialer
+  int final_code = 0;  // sent to the dialer
   std::string final_phrase;
   bool ringing_seen = false;
   bool network_blocked = false;
   std::string reason_header;
-  bool cancelled = false;              // the dialer sent CANCEL
-  bool answered = false;               // 2xx relayed to the dialer
+  bool cancelled = false;  // the dialer sent CANCEL
+  bool answered = false;   // 2xx relayed to the dialer
   bool ended = false;
   std::string ended_by;
 
@@ -78,7 +78,7 @@ struct Call {
   nta_outgoing_t* ack_target_dialer = nullptr;  // A leg: a relayed re-INVITE
   uint32_t ack_cseq_from_dialer = 0;
   uint32_t ack_cseq_from_trunk = 0;
-  auth_client_t* auth = nullptr;       // trunk digest credentials, once challenged
+  auth_client_t* auth = nullptr;  // trunk digest credentials, once challenged
   int auth_attempts = 0;
 };
 

@@ -25,8 +25,7 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
       call->ringing_seen = true;
     }
     if (call->a_invite && !call->cancelled) {
-      nta_incoming_treply(call->a_invite, status, PhraseOf(sip, status),
-                          SIPTAG_CONTACT(nta_agent_contact(agent_)),
+      nta_incoming_treply(call->a_invite, status, PhraseOf(sip, status), SIPTAG_CONTACT(nta_agent_contact(agent_)),
                           SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                           SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     }
@@ -87,15 +86,13 @@ void B2bua::RelayFinalToDialer(Call* call, const sip_t* sip, int status, const c
   counters_.finals_relayed.Add();
   if (call->a_invite == nullptr) return;
   const bool ok = status < 300;
-  nta_incoming_treply(call->a_invite, status, phrase,
-                      SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
-                      // What carriers say about why (603+ redress data) reaches the dialer intact.
-                      SIPTAG_REASON(sip ? sip->sip_reason : nullptr),
-                      SIPTAG_CALL_INFO(sip ? sip->sip_call_info : nullptr),
-                      SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : nullptr),
-                      SIPTAG_WARNING(sip ? sip->sip_warning : nullptr),
-                      SIPTAG_CONTENT_TYPE(sip && ok ? sip->sip_content_type : nullptr),
-                      SIPTAG_PAYLOAD(sip && ok ? sip->sip_payload : nullptr), TAG_END());
+  nta_incoming_treply(
+      call->a_invite, status, phrase, SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
+      // What carriers say about why (603+ redress data) reaches the dialer intact.
+      SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CALL_INFO(sip ? sip->sip_call_info : nullptr),
+      SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : nullptr), SIPTAG_WARNING(sip ? sip->sip_warning : nullptr),
+      SIPTAG_CONTENT_TYPE(sip && ok ? sip->sip_content_type : nullptr),
+      SIPTAG_PAYLOAD(sip && ok ? sip->sip_payload : nullptr), TAG_END());
   if (!ok) {
     nta_incoming_destroy(call->a_invite);  // NTA keeps it until the dialer's ACK
     call->a_invite = nullptr;
@@ -108,8 +105,8 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
   const msg_auth_t* auth = proxy ? reinterpret_cast<const msg_auth_t*>(challenge->sip_proxy_authenticate)
                                  : reinterpret_cast<const msg_auth_t*>(challenge->sip_www_authenticate);
   if (auth == nullptr) return false;
-  if (auc_challenge(&call->auth, call->home, auth,
-                    proxy ? sip_proxy_authorization_class : sip_authorization_class) < 0) {
+  if (auc_challenge(&call->auth, call->home, auth, proxy ? sip_proxy_authorization_class : sip_authorization_class) <
+      0) {
     return false;
   }
   auc_all_credentials(&call->auth, nullptr, nullptr, config_.trunk_auth_user.c_str(),
@@ -118,8 +115,8 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
   if (req == nullptr) return false;
   const sip_t* inv = sip_object(req);
   msg_header_t* headers = nullptr;
-  const int rc = auc_authorization_headers(&call->auth, call->home, "INVITE",
-                                           inv->sip_request->rq_url, inv->sip_payload, &headers);
+  const int rc = auc_authorization_headers(&call->auth, call->home, "INVITE", inv->sip_request->rq_url,
+                                           inv->sip_payload, &headers);
   bool sent = false;
   if (rc > 0 && headers != nullptr) {
     ++call->auth_attempts;
@@ -172,16 +169,14 @@ void B2bua::ForwardAck(Call* call, bool to_trunk, const sip_t* ack) {
     return;
   }
   sip_cseq_t* cseq = sip_cseq_create(call->home, nta_outgoing_cseq(target), SIP_METHOD_ACK);
-  nta_outgoing_t* o = nta_outgoing_tcreate(
-      leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
-      SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
-      SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
+  nta_outgoing_t* o = nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
+                                           SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
+                                           SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
   if (o) nta_outgoing_destroy(o);
 }
 
 void B2bua::HangUpTrunk(Call* call) {
-  nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE,
-                                           nullptr, TAG_END());
+  nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END());
   if (o) nta_outgoing_destroy(o);
 }
 
@@ -210,15 +205,10 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
         auto* r = reinterpret_cast<RelayedRequest*>(m);
         return r->call->owner->OnRelayedResponse(r, o, s);
       },
-      reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name,
-      nullptr,
-      SIPTAG_CONTACT(with_contact ? nta_agent_contact(agent_) : nullptr),
-      SIPTAG_REASON(sip->sip_reason),
-      SIPTAG_EVENT(sip->sip_event),
-      SIPTAG_RSEQ(nullptr),
-      SIPTAG_RACK(sip->sip_rack),
-      SIPTAG_CONTENT_TYPE(sip->sip_content_type),
-      SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
+      reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name, nullptr,
+      SIPTAG_CONTACT(with_contact ? nta_agent_contact(agent_) : nullptr), SIPTAG_REASON(sip->sip_reason),
+      SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
+      SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
     counters_.degraded.Add();
@@ -242,11 +232,11 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
   }
   const bool reinvite_ok = rr->method == sip_method_invite && status < 300;
   if (rr->irq) {
-    nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
-                        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? nta_agent_contact(agent_) : nullptr),
-                        SIPTAG_REASON(sip ? sip->sip_reason : nullptr),
-                        SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
-                        SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+    nta_incoming_treply(
+        rr->irq, status, PhraseOf(sip, status),
+        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? nta_agent_contact(agent_) : nullptr),
+        SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+        SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     if (reinvite_ok) {
       // The ACK that arrives for this 2xx completes our client transaction on
       // the other leg: hold it (sofia must still find it) and expect that CSeq.
@@ -254,16 +244,20 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
       if (target != nullptr && target != call->b_invite) nta_outgoing_destroy(target);
       target = rr->orq;
       rr->orq = nullptr;
-      nta_outgoing_bind(target, [](nta_outgoing_magic_t*, nta_outgoing_t*, const sip_t*) { return 0; }, nullptr);
+      nta_outgoing_bind(
+          target, [](nta_outgoing_magic_t*, nta_outgoing_t*, const sip_t*) { return 0; }, nullptr);
       (rr->from_dialer ? call->ack_cseq_from_dialer : call->ack_cseq_from_trunk) = nta_incoming_cseq(rr->irq);
       // Keep the server transaction: its ACK arrives there and must be passed on.
       nta_incoming_t*& slot = rr->from_dialer ? call->reinvite_from_dialer : call->reinvite_from_trunk;
       if (slot) nta_incoming_destroy(slot);
       slot = rr->irq;
-      nta_incoming_bind(rr->irq, [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
-        auto* c = reinterpret_cast<Call*>(m);
-        return c->owner->OnReinviteAck(c, i, s);
-      }, reinterpret_cast<nta_incoming_magic_t*>(call));
+      nta_incoming_bind(
+          rr->irq,
+          [](nta_incoming_magic_t* m, nta_incoming_t* i, const sip_t* s) {
+            auto* c = reinterpret_cast<Call*>(m);
+            return c->owner->OnReinviteAck(c, i, s);
+          },
+          reinterpret_cast<nta_incoming_magic_t*>(call));
     } else {
       nta_incoming_destroy(rr->irq);
     }

@@ -29,8 +29,7 @@ CallerId FromUrl(const url_t* url, absl::string_view cc) {
 
 }  // namespace
 
-CallerId ExtractCaller(const sip_s* sip, const std::vector<CallerIdSource>& order,
-                       absl::string_view cc) {
+CallerId ExtractCaller(const sip_s* sip, const std::vector<CallerIdSource>& order, absl::string_view cc) {
   CallerId fallback;
   for (CallerIdSource source : order) {
     const url_t* url = nullptr;

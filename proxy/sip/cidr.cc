@@ -61,16 +61,19 @@ bool CidrList::Contains(const sockaddr* sa) const {
   if (sa->sa_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
     const auto* bytes = reinterpret_cast<const uint8_t*>(&in->sin_addr);
-    for (const Block& b : blocks_) if (Matches(b, false, bytes)) return true;
+    for (const Block& b : blocks_)
+      if (Matches(b, false, bytes)) return true;
     return false;
   }
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     const auto* bytes = reinterpret_cast<const uint8_t*>(&in6->sin6_addr);
     if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-      for (const Block& b : blocks_) if (Matches(b, false, bytes + 12)) return true;
+      for (const Block& b : blocks_)
+        if (Matches(b, false, bytes + 12)) return true;
     }
-    for (const Block& b : blocks_) if (Matches(b, true, bytes)) return true;
+    for (const Block& b : blocks_)
+      if (Matches(b, true, bytes)) return true;
   }
   return false;
 }

@@ -8,9 +8,7 @@
 
 namespace sippacer::proxy {
 
-EventfdSipThreadQueue::EventfdSipThreadQueue() {
-  eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
+EventfdSipThreadQueue::EventfdSipThreadQueue() { eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 EventfdSipThreadQueue::~EventfdSipThreadQueue() {
   Task* t = nullptr;
@@ -26,8 +24,7 @@ void EventfdSipThreadQueue::Detach() {
 
 absl::Status EventfdSipThreadQueue::Attach(su_root_t* root) {
   if (eventfd_ < 0) return absl::InternalError("eventfd() failed");
-  if (su_wait_create(wait_, eventfd_, SU_WAIT_IN) != 0 ||
-      su_root_register(root, wait_, OnWakeup, this, 0) < 0) {
+  if (su_wait_create(wait_, eventfd_, SU_WAIT_IN) != 0 || su_root_register(root, wait_, OnWakeup, this, 0) < 0) {
     return absl::InternalError("cannot register the command eventfd with su_root");
   }
   root_ = root;

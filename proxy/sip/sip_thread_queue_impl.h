@@ -22,7 +22,7 @@ class EventfdSipThreadQueue : public SipThreadQueue {
   ~EventfdSipThreadQueue() override;
 
   absl::Status Attach(su_root_t* root);  // SIP thread, once
-  void Detach();                          // before the root is destroyed
+  void Detach();                         // before the root is destroyed
   bool Post(Task task) override;         // one producer thread
 
  private:

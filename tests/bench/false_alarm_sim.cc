@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
     for (int s = 0; s < 60; s += 10) pacer.Tick(minute + absl::Seconds(s));
   }
   const double number_days = static_cast<double>(numbers) * days;
-  std::printf("%d numbers x %d days = %.0f number-days, %d calls each a day: %d paced (%.2g per number-day; "
-              "designed: under 1e-4)\n",
-              numbers, days, number_days, 24 * 60, count.paced, count.paced / number_days);
+  std::printf(
+      "%d numbers x %d days = %.0f number-days, %d calls each a day: %d paced (%.2g per number-day; "
+      "designed: under 1e-4)\n",
+      numbers, days, number_days, 24 * 60, count.paced, count.paced / number_days);
   return 0;
 }

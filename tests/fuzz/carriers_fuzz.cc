@@ -66,6 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckNumber(*map, m, (prefix + input_digits).substr(0, 15));
     CheckNumber(*map, m, (prefix + input_digits).substr(0, 19));  // longer than E.164: still no crash
   }
-  for (size_t len = 1; len <= input_digits.size() && len <= 19; len += 3) CheckNumber(*map, m, input_digits.substr(0, len));
+  for (size_t len = 1; len <= input_digits.size() && len <= 19; len += 3)
+    CheckNumber(*map, m, input_digits.substr(0, len));
   return 0;
 }

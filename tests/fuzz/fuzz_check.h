@@ -9,12 +9,12 @@
 
 #include "absl/strings/string_view.h"
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
+#define FUZZ_CHECK(cond)                                                               \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
       std::fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
+      std::abort();                                                                    \
+    }                                                                                  \
   } while (0)
 
 namespace sippacer::fuzz {
@@ -26,14 +26,26 @@ inline size_t Utf8Length(absl::string_view s, size_t i) {
   if (c < 0x80) return 1;
   size_t len = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
-  else if (c == 0xE0) { len = 3; lo = 0xA0; }
-  else if (c == 0xED) { len = 3; hi = 0x9F; }
-  else if (c >= 0xE1 && c <= 0xEF) len = 3;
-  else if (c == 0xF0) { len = 4; lo = 0x90; }
-  else if (c == 0xF4) { len = 4; hi = 0x8F; }
-  else if (c >= 0xF1 && c <= 0xF3) len = 4;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
+  else if (c == 0xE0) {
+    len = 3;
+    lo = 0xA0;
+  } else if (c == 0xED) {
+    len = 3;
+    hi = 0x9F;
+  } else if (c >= 0xE1 && c <= 0xEF)
+    len = 3;
+  else if (c == 0xF0) {
+    len = 4;
+    lo = 0x90;
+  } else if (c == 0xF4) {
+    len = 4;
+    hi = 0x8F;
+  } else if (c >= 0xF1 && c <= 0xF3)
+    len = 4;
+  else
+    return 0;
   if (i + len > s.size() || b(1) < lo || b(1) > hi) return 0;
   for (size_t k = 2; k < len; ++k) {
     if (b(k) < 0x80 || b(k) > 0xBF) return 0;

@@ -18,10 +18,18 @@ using proxy::JsonValue;
 
 void Write(const JsonValue& v, metrics::JsonWriter& w) {
   switch (v.type) {
-    case JsonValue::Type::kNull: w.Null(); break;
-    case JsonValue::Type::kBool: w.Bool(v.boolean); break;
-    case JsonValue::Type::kNumber: w.Raw(v.text); break;  // the literal, as ToText shows it
-    case JsonValue::Type::kString: w.String(v.text); break;
+    case JsonValue::Type::kNull:
+      w.Null();
+      break;
+    case JsonValue::Type::kBool:
+      w.Bool(v.boolean);
+      break;
+    case JsonValue::Type::kNumber:
+      w.Raw(v.text);
+      break;  // the literal, as ToText shows it
+    case JsonValue::Type::kString:
+      w.String(v.text);
+      break;
     case JsonValue::Type::kArray:
       w.BeginArray();
       for (const JsonValue& item : v.items) Write(item, w);

@@ -125,7 +125,7 @@ TEST_CASE("the least recently used unpinned number is evicted first", "[metrics]
   const NumberId a = s.Touch(15550000001, kT0);
   const NumberId b = s.Touch(15550000002, kT0 + absl::Seconds(1));
   s.Touch(15550000003, kT0 + absl::Seconds(2));
-  s.SetPinned(a, true);  // quarantined numbers are never evicted
+  s.SetPinned(a, true);                          // quarantined numbers are never evicted
   s.Touch(15550000002, kT0 + absl::Seconds(3));  // b is now recent
   const NumberId d = s.Touch(15550000004, kT0 + absl::Seconds(4));
   CHECK(d.valid());

@@ -80,12 +80,8 @@ TEST_CASE("a stream of 603+ Network Blocked quarantines the number, naming 603+"
   Pool pool(100);
   const int bad = 12;
   const absl::Time onset = kT0 + absl::Hours(1);
-  SECTION("every call to one carrier blocked") {
-    pool.Label(bad, onset, &Mix::blocked, 1.0, /*only_carrier=*/2);
-  }
-  SECTION("a fifth of its calls blocked") {
-    pool.Label(bad, onset, &Mix::blocked, 0.20);
-  }
+  SECTION("every call to one carrier blocked") { pool.Label(bad, onset, &Mix::blocked, 1.0, /*only_carrier=*/2); }
+  SECTION("a fifth of its calls blocked") { pool.Label(bad, onset, &Mix::blocked, 0.20); }
   pool.RunFor(absl::Hours(2));
   INFO(pool.Describe());
   const auto first = pool.FirstPaced(pool.Caller(bad));
@@ -98,8 +94,7 @@ TEST_CASE("a stream of 603+ Network Blocked quarantines the number, naming 603+"
   CHECK(pool.Paced() == std::set<metrics::E164>{pool.Caller(bad)});
 }
 
-TEST_CASE("a number whose every call is 603+ is quarantined naming 603+, on a clean pool",
-          "[pacing][detector]") {
+TEST_CASE("a number whose every call is 603+ is quarantined naming 603+, on a clean pool", "[pacing][detector]") {
   // A clean pool: pre-ring 603 at 0.1%, so the 603pre baseline is near the
   // 0.2% floor of the 603+ one. Every 603+ is a 603pre too: the 603pre>5%
   // and 603+>=5% rules gain evidence on the same calls, and both are over

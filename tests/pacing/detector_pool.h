@@ -115,8 +115,7 @@ class Pool {
  public:
   // `numbers` callers, each one call a minute, their pre-ring 603 rates
   // log-spread from 0.1% to 1.5% (0.52% on average).
-  explicit Pool(int numbers, Policy policy = DefaultPolicy(), uint32_t seed = 20270115,
-                size_t max_numbers = 1000)
+  explicit Pool(int numbers, Policy policy = DefaultPolicy(), uint32_t seed = 20270115, size_t max_numbers = 1000)
       : store(Options(csv.path(), max_numbers)), pacer(store, std::move(policy), &events), rng(seed) {
     for (int i = 0; i < numbers; ++i) {
       pre603.push_back(numbers > 1 ? 0.001 * std::pow(15.0, static_cast<double>(i) / (numbers - 1)) : 0.005);
@@ -237,11 +236,11 @@ class Pool {
   Pacer pacer;
   std::mt19937 rng;
   absl::Time now = kT0;
-  std::vector<double> pre603;                           // each number's healthy pre-ring 603 rate
-  std::function<metrics::E164(int i)> callee;           // default: SpreadCallee
+  std::vector<double> pre603;                                     // each number's healthy pre-ring 603 rate
+  std::function<metrics::E164(int i)> callee;                     // default: SpreadCallee
   std::function<Mix(int i, metrics::E164 to, absl::Time t)> mix;  // default: Healthy(pre603[i])
-  std::vector<int> schedule[60];                        // numbers by their second of the minute
-  std::vector<int64_t> calls, pre_ring;                 // per number, since start
+  std::vector<int> schedule[60];                                  // numbers by their second of the minute
+  std::vector<int64_t> calls, pre_ring;                           // per number, since start
   metrics::CallOutcome last;
 };
 

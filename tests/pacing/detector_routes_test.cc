@@ -43,8 +43,9 @@ TEST_CASE("a learning country's calls are no evidence until it has a baseline", 
   const int german_dialer = 0, nanp_dialer = 1;
   auto setup = [&](Pool& pool) {
     pool.callee = [&pool, kGerman](int i) {
-      return i == german_dialer ? kGerman + static_cast<metrics::E164>(std::uniform_int_distribution<int>(0, 999)(pool.rng))
-                                : pool.SpreadCallee();
+      return i == german_dialer
+                 ? kGerman + static_cast<metrics::E164>(std::uniform_int_distribution<int>(0, 999)(pool.rng))
+                 : pool.SpreadCallee();
     };
     pool.mix = [&pool](int i, metrics::E164, absl::Time) {
       return i == german_dialer || i == nanp_dialer ? WithShare(Healthy(), &Mix::pre603, 1.0)
@@ -108,8 +109,7 @@ TEST_CASE("a learning country's calls are no evidence until it has a baseline", 
   }
 }
 
-TEST_CASE("the first route check after many new routes reads the pool's counts intact",
-          "[pacing][detector]") {
+TEST_CASE("the first route check after many new routes reads the pool's counts intact", "[pacing][detector]") {
   // 30 area codes seen for the first time in one route check: the
   // baselines' cache of group counts grows while the check runs. (Area 220
   // is in no carrier's prefixes, so only its area stands out.)
@@ -120,8 +120,7 @@ TEST_CASE("the first route check after many new routes reads the pool's counts i
   for (int a = 0; a < 30; ++a) {
     const int area = 201 + a;
     for (int i = 0; i < 45; ++i) {
-      pool.Place(15550400000 + static_cast<metrics::E164>(i), Nanp(area, 0, i), area == 220 ? unanswered : answered,
-                 t);
+      pool.Place(15550400000 + static_cast<metrics::E164>(i), Nanp(area, 0, i), area == 220 ? unanswered : answered, t);
     }
   }
   pool.pacer.Tick(t);

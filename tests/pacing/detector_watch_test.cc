@@ -111,7 +111,8 @@ TEST_CASE("evicting a watched number clears its watch", "[pacing][detector]") {
     // Background calls, so the pool's 486 rate is back far under 30%.
     const Mix answered = WithShare(Healthy(0), &Mix::answered, 1.0);
     for (int k = 0; k < 30; ++k) {
-      for (size_t i = 0; i + 1 < fresh.size(); ++i) pool.Place(fresh[i], Nanp(415, 2, k), answered, t += absl::Seconds(1));
+      for (size_t i = 0; i + 1 < fresh.size(); ++i)
+        pool.Place(fresh[i], Nanp(415, 2, k), answered, t += absl::Seconds(1));
     }
     for (int i = 0; i < 20 && !pool.pacer.State(fresh.back()).watched; ++i) {
       pool.Place(fresh.back(), Nanp(312, 1, i), busy, t += absl::Seconds(30));
@@ -128,8 +129,7 @@ TEST_CASE("evicting a watched number clears its watch", "[pacing][detector]") {
   }
 }
 
-TEST_CASE("a watched number that stops calling is unwatched once its window passes",
-          "[pacing][detector]") {
+TEST_CASE("a watched number that stops calling is unwatched once its window passes", "[pacing][detector]") {
   Pool pool(40);
   const int busy = 7;
   const absl::Time onset = kT0 + absl::Hours(1), quiet = onset + absl::Minutes(40);

@@ -13,10 +13,9 @@ namespace {
 // under each line.
 const std::vector<std::pair<double, double>>& Pairs() {
   static const auto* pairs = new std::vector<std::pair<double, double>>{
-      {0.05, 0.002}, {0.05, 0.005}, {0.05, 0.01},  {0.05, 0.02},  {0.05, 0.04},
-      {0.15, 0.002}, {0.15, 0.005}, {0.15, 0.03},  {0.15, 0.08},  {0.15, 0.12},
-      {0.30, 0.002}, {0.30, 0.08},  {0.30, 0.2},   {0.50, 0.01},  {0.50, 0.4},
-      {0.01, 0.002}, {0.90, 0.5},   {0.15, 0.149},
+      {0.05, 0.002}, {0.05, 0.005}, {0.05, 0.01}, {0.05, 0.02},  {0.05, 0.04},  {0.15, 0.002},
+      {0.15, 0.005}, {0.15, 0.03},  {0.15, 0.08}, {0.15, 0.12},  {0.30, 0.002}, {0.30, 0.08},
+      {0.30, 0.2},   {0.50, 0.01},  {0.50, 0.4},  {0.01, 0.002}, {0.90, 0.5},   {0.15, 0.149},
   };
   return *pairs;
 }
@@ -25,9 +24,7 @@ double Drift(double rate, const EvidenceSteps& s) { return rate * s.hit + (1 - r
 
 // E[exp(step)] for calls whose true rate is `p0`: at most 1 makes the
 // likelihood ratio a supermartingale, which is what Lorden's bound needs.
-double ExpectedRatio(double p0, const EvidenceSteps& s) {
-  return p0 * std::exp(s.hit) + (1 - p0) * std::exp(s.miss);
-}
+double ExpectedRatio(double p0, const EvidenceSteps& s) { return p0 * std::exp(s.hit) + (1 - p0) * std::exp(s.miss); }
 
 TEST_CASE("evidence steps drift to exactly zero at the line", "[pacing][evidence]") {
   for (const auto& [line, p0] : Pairs()) {

@@ -7,9 +7,9 @@ namespace {
 
 TEST_CASE("set policy applies every valid key", "[pacing]") {
   Policy base;
-  auto p = ApplyPolicyUpdate(base, {"min_attempts=5", "number_cpm=3.5", "throttled_cpm=1", "quarantine_for=0",
-                                    "reject_code=480", "dry_run=true", "confidence=0.95", "hour_guard=off",
-                                    "rules=603>=20%/10m:throttle"});
+  auto p = ApplyPolicyUpdate(
+      base, {"min_attempts=5", "number_cpm=3.5", "throttled_cpm=1", "quarantine_for=0", "reject_code=480",
+             "dry_run=true", "confidence=0.95", "hour_guard=off", "rules=603>=20%/10m:throttle"});
   REQUIRE(p.ok());
   CHECK(p->min_attempts == 5);
   CHECK(p->number_cpm == 3.5);

@@ -54,12 +54,13 @@ namespace {
 TEST_CASE("COPY text is valid UTF-8 whatever bytes a carrier sent", "[proxy]") {
   CdrRecord r;
   r.caller = "+15551230001";
-  r.reason = "R\xe9seau";                     // Latin-1 from a carrier
-  r.reason_header = std::string("a\0b", 3);   // a NUL PostgreSQL refuses
-  r.a_call_id = "ok-\xc3\xa9";                // valid UTF-8 stays as it is
+  r.reason = "R\xe9seau";                    // Latin-1 from a carrier
+  r.reason_header = std::string("a\0b", 3);  // a NUL PostgreSQL refuses
+  r.a_call_id = "ok-\xc3\xa9";               // valid UTF-8 stays as it is
   const std::string line = CdrToCopyLine(r);
   CHECK(line.find("R\xEF\xBF\xBDseau") != std::string::npos);
-  CHECK(line.find("a\xEF\xBF\xBD" "b") != std::string::npos);
+  CHECK(line.find("a\xEF\xBF\xBD"
+                  "b") != std::string::npos);
   CHECK(line.find("ok-\xc3\xa9") != std::string::npos);
   CHECK(line.find('\0') == std::string::npos);
 }

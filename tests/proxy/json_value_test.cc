@@ -10,7 +10,16 @@ namespace {
 
 TEST_CASE("the client's JSON reader reads what the daemon writes", "[proxy]") {
   metrics::JsonWriter w;
-  w.BeginObject().Key("s").String("a\"b\\c\u00e9\n").Key("n").Double(0.25).Key("a").BeginArray().Int(1).Null().EndArray();
+  w.BeginObject()
+      .Key("s")
+      .String("a\"b\\c\u00e9\n")
+      .Key("n")
+      .Double(0.25)
+      .Key("a")
+      .BeginArray()
+      .Int(1)
+      .Null()
+      .EndArray();
   w.Key("o").BeginObject().Key("t").Bool(true).EndObject().EndObject();
   auto v = ParseJson(w.str());
   REQUIRE(v.ok());

@@ -12,7 +12,8 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 struct World {
-  explicit World(pacing::Policy policy = Policy()) : store(metrics::StoreOptions{}), pacer(store, std::move(policy), nullptr) {
+  explicit World(pacing::Policy policy = Policy())
+      : store(metrics::StoreOptions{}), pacer(store, std::move(policy), nullptr) {
     view.store = &store;
     view.pacer = &pacer;
     view.relay = &relay;
@@ -160,8 +161,8 @@ TEST_CASE("show countries: learning or ready, days of history and the daily base
     return c;
   };
   // A day with no attempts (late answers only) is no day of the baseline.
-  w.store.ImportCountry({49, 2, {{20830, day(0, 3, 0, 0, 0)}, {20831, day(100, 10, 5, 2, 80)},
-                                 {20832, day(50, 10, 0, 0, 40)}}});
+  w.store.ImportCountry(
+      {49, 2, {{20830, day(0, 3, 0, 0, 0)}, {20831, day(100, 10, 5, 2, 80)}, {20832, day(50, 10, 0, 0, 40)}}});
   w.store.ImportCountry({44, 6, {{20832, day(40, 0, 0, 0, 40)}}});
   JsonValue countries = Parse(RenderCountries(w.view));
   REQUIRE(countries.Get("countries")->items.size() == 3);  // +1 dialed, +44 and +49 restored

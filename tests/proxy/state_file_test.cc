@@ -18,7 +18,9 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 // A file of its own per test case, removed at the end.
 struct TempPath {
-  TempPath() : path(absl::StrCat(std::filesystem::temp_directory_path().string(), "/sippacer-state-", ::getpid(), "-", ++counter, ".jsonl")) {}
+  TempPath()
+      : path(absl::StrCat(std::filesystem::temp_directory_path().string(), "/sippacer-state-", ::getpid(), "-",
+                          ++counter, ".jsonl")) {}
   ~TempPath() {
     std::remove(path.c_str());
     std::remove((path + ".tmp").c_str());
