@@ -397,11 +397,9 @@ void Pacer::Impl::Review(uint32_t index, absl::Time now) {
   for (size_t i = 0; i < live.rules.size() && i < kMaxRules; ++i) {
     const Rule& rule = live.rules[i];
     if (rule.action != RuleAction::kWatch || now - watch_since < rule.window) continue;
-    const metrics::CodeCounts c = store.Window(id, rule.window, now);
-    const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
-    const RuleEvidence& ev = e.evidence[i];
-    const bool evidence_holds = ev.sum >= thresholds.watch && now - absl::FromUnixSeconds(ev.since_s) <= rule.window;
-    if (!evidence_holds && !(rule.inclusive ? rate >= rule.fraction : rate > rule.fraction)) {
+    if (RuleCleared(store, live, thresholds, i, id, e, now)) {
+      const metrics::CodeCounts c = store.Window(id, rule.window, now);
+      const double rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
       SetWatch(id, e, false, now,
                absl::StrFormat("%s %.1f%% in the last %s, under the line", RuleCodeName(rule), rate * 100,
                                absl::FormatDuration(rule.window)));

@@ -67,7 +67,7 @@ absl::StatusOr<Policy> ApplyPolicyUpdate(const Policy& base, const std::vector<s
       p.baseline_days = n;
     } else if (key == "confidence") {
       double c = 0;
-      if (!absl::SimpleAtod(value, &c) || c < 0 || c >= 1)
+      if (!absl::SimpleAtod(value, &c) || !(c >= 0) || c >= 1)
         return KeyError(key, "must be 0 (off) or a level below 1, e.g. 0.9");
       p.confidence = c;
     } else {

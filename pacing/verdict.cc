@@ -85,22 +85,26 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, const Threshold
   return best;
 }
 
+bool RuleCleared(const metrics::Store& store, const Policy& policy, const Thresholds& h, size_t rule_index,
+                 metrics::NumberId id, const PacingEntry& entry, absl::Time now) {
+  const Rule& rule = policy.rules[rule_index];
+  const double threshold = rule.action == RuleAction::kWatch ? h.watch : h.pacing;
+  if (Fires(policy, rule, entry.evidence[rule_index], threshold, now)) return false;
+  if (const int ci = CarrierRuleIndex(policy.rules, rule_index); ci >= 0) {
+    for (const CarrierEvidence& c : entry.by_carrier) {
+      if (c.group >= 0 && Fires(policy, rule, c.evidence[ci], threshold, now)) return false;
+    }
+  }
+  const metrics::CodeCounts c = store.Window(id, rule.window, now);
+  return !(c.attempts >= static_cast<uint32_t>(policy.min_attempts) && c.attempts > 0 &&
+           Passes(rule, static_cast<double>(RuleHits(rule, c)) / c.attempts));
+}
+
 bool Recovered(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
                const PacingEntry& entry, absl::Time now) {
   for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
-    const Rule& rule = policy.rules[i];
-    if (rule.action == RuleAction::kWatch) continue;
-    if (Fires(policy, rule, entry.evidence[i], h.pacing, now)) return false;
-    if (const int ci = CarrierRuleIndex(policy.rules, i); ci >= 0) {
-      for (const CarrierEvidence& c : entry.by_carrier) {
-        if (c.group >= 0 && Fires(policy, rule, c.evidence[ci], h.pacing, now)) return false;
-      }
-    }
-    const metrics::CodeCounts c = store.Window(id, rule.window, now);
-    if (c.attempts >= static_cast<uint32_t>(policy.min_attempts) && c.attempts > 0 &&
-        Passes(rule, static_cast<double>(RuleHits(rule, c)) / c.attempts)) {
-      return false;
-    }
+    if (policy.rules[i].action == RuleAction::kWatch) continue;
+    if (!RuleCleared(store, policy, h, i, id, entry, now)) return false;
   }
   return true;
 }

@@ -39,7 +39,13 @@ Thresholds ThresholdsFor(const Policy& policy);
 Verdict Judge(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
               const PacingEntry& entry, absl::Time now, bool watch);
 
-// True when a paced number may go back to healthy (see above).
+// True when rule `rule_index` no longer holds on this number: no run of its
+// evidence fires, and its rate over its window (on at least --min_attempts
+// calls) is at or under the line.
+bool RuleCleared(const metrics::Store& store, const Policy& policy, const Thresholds& h, size_t rule_index,
+                 metrics::NumberId id, const PacingEntry& entry, absl::Time now);
+
+// True when a paced number may go back to healthy: every pacing rule cleared.
 bool Recovered(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
                const PacingEntry& entry, absl::Time now);
 

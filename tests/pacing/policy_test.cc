@@ -36,3 +36,17 @@ TEST_CASE("an invalid update changes nothing and names the key", "[pacing]") {
 
 }  // namespace
 }  // namespace sippacer::pacing
+
+namespace sippacer::pacing {
+namespace {
+
+TEST_CASE("set policy refuses not-a-number values", "[pacing]") {
+  const Policy base;
+  for (const char* kv : {"confidence=nan", "false_alarm_rate=nan", "number_cpm=nan", "throttled_cpm=nan"}) {
+    INFO(kv);
+    CHECK_FALSE(ApplyPolicyUpdate(base, {kv}).ok());
+  }
+}
+
+}  // namespace
+}  // namespace sippacer::pacing
