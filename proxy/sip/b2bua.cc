@@ -58,7 +58,10 @@ void B2bua::HangUpAll() {
       c->final_phrase = "Service Unavailable";
     } else if (c->answered) {
       for (nta_leg_t* leg : {c->a_leg, c->b_leg}) {
-        if (leg) keep(nta_outgoing_tcreate(leg, nothing, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END()));
+        if (leg) {
+          keep(nta_outgoing_tcreate(leg, nothing, nullptr, nullptr, SIP_METHOD_BYE, nullptr,
+                                    TPTAG_IDENT(TportIdent(leg == c->b_leg)), TAG_END()));
+        }
       }
     }
     EndCall(c, "shutdown");
@@ -97,24 +100,28 @@ absl::Status B2bua::Start() {
   sip_update_default_mclass(sip_extend_mclass(nullptr));
 
   const std::string url = config_.listen.ToUrl();
-  agent_ = nta_agent_create(
-      root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this), NTATAG_UA(1),
-      NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-      // Timer C must be set explicitly in UA mode, or a trunk that rings
-      // forever holds the call forever (RFC 3261 says > 3 minutes).
-      NTATAG_TIMER_C(185000),
-      // Never switch a large INVITE to TCP toward a UDP-only carrier.
-      NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1), NTATAG_PASS_408(1),
-      TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
-      // Idle TCP connections are closed: sofia keeps them forever otherwise,
-      // and anyone can open them (no --allow check before a message).
-      TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))), TAG_END());
+  agent_ =
+      nta_agent_create(root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this),
+                       NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+                       // Timer C must be set explicitly in UA mode, or a trunk that rings
+                       // forever holds the call forever (RFC 3261 says > 3 minutes).
+                       NTATAG_TIMER_C(185000),
+                       // Never switch a large INVITE to TCP toward a UDP-only carrier.
+                       NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1), NTATAG_PASS_408(1),
+                       TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
+                       // Idle TCP connections are closed: sofia keeps them forever otherwise,
+                       // and anyone can open them (no --allow check before a message).
+                       TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
+                       // Named, so a request can pick the dialer-side or trunk-side transport.
+                       TPTAG_IDENT(TportIdent(false)), TAG_END());
   if (agent_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", url, " (UDP and TCP)"));
   }
   if (config_.trunk_listen) {
     const std::string turl = config_.trunk_listen->ToUrl();
-    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(turl.c_str()), TAG_END()) < 0) {
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(turl.c_str()), TPTAG_IDENT(TportIdent(true)),
+                            TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
+                            TAG_END()) < 0) {
       return absl::UnavailableError(absl::StrCat("--trunk_listen: cannot bind ", turl));
     }
   }
@@ -126,8 +133,29 @@ absl::Status B2bua::Start() {
     const sip_contact_t* m = nta_agent_contact(agent_);
     if (m && m->m_url->url_host) local_host_ = m->m_url->url_host;
   }
-  LogLine("INFO", "relay", absl::StrCat("listening on ", url, " (udp, tcp); trunk ", trunk_uri_host_));
+  trunk_host_ = local_host_;
+  if (config_.trunk_listen) {
+    const HostPort& tl = *config_.trunk_listen;
+    if (tl.host != "0.0.0.0" && tl.host != "::") trunk_host_ = tl.host;
+    HostPort contact{trunk_host_, tl.port};
+    std::string text =
+        absl::StrCat("<", contact.ToUrl(), config_.trunk.transport == "tcp" ? ";transport=tcp" : "", ">");
+    trunk_contact_ = sip_contact_make(home_, text.c_str());
+    if (trunk_contact_ == nullptr) return absl::InvalidArgumentError("--trunk_listen: no usable Contact");
+  }
+  LogLine("INFO", "relay",
+          absl::StrCat("listening on ", url, " (udp, tcp); trunk ", trunk_uri_host_,
+                       config_.trunk_listen ? absl::StrCat(" from ", config_.trunk_listen->ToUrl()) : ""));
   return absl::OkStatus();
+}
+
+const char* B2bua::TportIdent(bool trunk_side) const {
+  if (!config_.trunk_listen) return nullptr;  // one transport set serves both legs
+  return trunk_side ? "trunk" : "dialer";
+}
+
+const sip_contact_t* B2bua::ContactFor(bool trunk_side) const {
+  return trunk_side && trunk_contact_ != nullptr ? trunk_contact_ : nta_agent_contact(agent_);
 }
 
 size_t B2bua::calls_in_setup() const {
@@ -357,11 +385,11 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
                        display_text.end());
     const char* display = inv->sip_from->a_display ? display_text.c_str() : nullptr;
     sip_from_t* from = sip_from_make(
-        home, absl::StrCat(display ? display : "", display ? " " : "", "<sip:", user, "@", local_host_, ">").c_str());
+        home, absl::StrCat(display ? display : "", display ? " " : "", "<sip:", user, "@", trunk_host_, ">").c_str());
     const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
     sip_to_t* to =
         sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", config_.trunk.HostPortText(), ">").c_str());
-    sip_call_id_t* cid = sip_call_id_create(home, local_host_.c_str());
+    sip_call_id_t* cid = sip_call_id_create(home, trunk_host_.c_str());
     if (!from || !to || !cid) return false;
     call->b_call_id = cid->i_id;
     call->b_leg = nta_leg_tcreate(
@@ -390,9 +418,9 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
         return c->owner->OnTrunkInviteResponse(c, o, s);
       },
       reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE, URL_STRING_MAKE(ruri.c_str()),
-      SIPTAG_MAX_FORWARDS(mf), SIPTAG_CONTACT(nta_agent_contact(agent_)), SIPTAG_P_ASSERTED_IDENTITY(pai),
-      SIPTAG_PRIVACY(privacy), SIPTAG_CONTENT_TYPE(inv->sip_content_type), SIPTAG_PAYLOAD(inv->sip_payload),
-      SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_END());
+      SIPTAG_MAX_FORWARDS(mf), TPTAG_IDENT(TportIdent(true)), SIPTAG_CONTACT(ContactFor(true)),
+      SIPTAG_P_ASSERTED_IDENTITY(pai), SIPTAG_PRIVACY(privacy), SIPTAG_CONTENT_TYPE(inv->sip_content_type),
+      SIPTAG_PAYLOAD(inv->sip_payload), SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_END());
   if (call->b_invite == nullptr) return false;
   return true;
 }

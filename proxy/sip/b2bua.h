@@ -101,8 +101,15 @@ class B2bua {
   void RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status);
   std::array<RefusalSlot, 4096> refusals_{};
   std::vector<nta_outgoing_t*> shutdown_requests_;
-  std::string trunk_uri_host_;                               // "127.0.0.1:5070" (+ ";transport=tcp")
-  std::string local_host_;                                   // our host for From on the B leg
+  std::string trunk_uri_host_;  // "127.0.0.1:5070" (+ ";transport=tcp")
+  std::string local_host_;      // our host for From on the B leg
+  // With --trunk_listen the B leg has its own address: its requests leave
+  // from that transport (Via) and name it in From and Contact, so the
+  // carrier's in-dialog requests come back to the trunk-side interface.
+  const char* TportIdent(bool trunk_side) const;
+  const sip_contact_t* ContactFor(bool trunk_side) const;
+  std::string trunk_host_;                                   // host for From on the B leg
+  sip_contact_t* trunk_contact_ = nullptr;                   // null: the agent's own contact
   absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls
   std::vector<Call*> ended_;                                 // freed on the next loop turn
   bool shutting_down_ = false;

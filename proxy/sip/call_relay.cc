@@ -5,6 +5,7 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -169,14 +170,16 @@ void B2bua::ForwardAck(Call* call, bool to_trunk, const sip_t* ack) {
     return;
   }
   sip_cseq_t* cseq = sip_cseq_create(call->home, nta_outgoing_cseq(target), SIP_METHOD_ACK);
-  nta_outgoing_t* o = nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
-                                           SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
-                                           SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
+  nta_outgoing_t* o =
+      nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, TPTAG_IDENT(TportIdent(to_trunk)),
+                           SIPTAG_CSEQ(cseq), SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
+                           SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
   if (o) nta_outgoing_destroy(o);
 }
 
 void B2bua::HangUpTrunk(Call* call) {
-  nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr, TAG_END());
+  nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr,
+                                           TPTAG_IDENT(TportIdent(true)), TAG_END());
   if (o) nta_outgoing_destroy(o);
 }
 
@@ -206,8 +209,8 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
         return r->call->owner->OnRelayedResponse(r, o, s);
       },
       reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name, nullptr,
-      SIPTAG_CONTACT(with_contact ? nta_agent_contact(agent_) : nullptr), SIPTAG_REASON(sip->sip_reason),
-      SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
+      TPTAG_IDENT(TportIdent(from_dialer)), SIPTAG_CONTACT(with_contact ? ContactFor(from_dialer) : nullptr),
+      SIPTAG_REASON(sip->sip_reason), SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
       SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
@@ -234,7 +237,7 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
   if (rr->irq) {
     nta_incoming_treply(
         rr->irq, status, PhraseOf(sip, status),
-        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? nta_agent_contact(agent_) : nullptr),
+        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? ContactFor(!rr->from_dialer) : nullptr),
         SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
         SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     if (reinvite_ok) {
