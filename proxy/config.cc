@@ -175,6 +175,11 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
       c.tcp_idle_timeout > absl::Hours(24)) {
     return FlagError("tcp_idle_timeout", absl::StrCat("'", f.tcp_idle_timeout, "' is not a duration from 1s to 24h"));
   }
+  if (!absl::ParseDuration(f.ring_timeout, &c.ring_timeout) || c.ring_timeout < absl::Seconds(1) ||
+      c.ring_timeout > absl::Hours(1)) {
+    return FlagError("ring_timeout", absl::StrCat("'", f.ring_timeout, "' is not a duration from 1s to 1h"));
+  }
+
   auto decision = flags::BuildDecisionConfig(f.decision);
   if (!decision.ok()) return decision.status();
   c.decision = *decision;

@@ -37,6 +37,7 @@ struct FlagValues {
   std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
   std::string allow, caller_id;
   std::string tcp_idle_timeout = "2m";
+  std::string ring_timeout = "185s";
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
 };
@@ -49,6 +50,7 @@ struct Config {
   std::string trunk_auth_password;  // never logged or shown
   CidrList allow;
   absl::Duration tcp_idle_timeout = absl::Minutes(2);
+  absl::Duration ring_timeout = absl::Seconds(185);  // SIP Timer C: after a 1xx, no final for this long
   std::vector<CallerIdSource> caller_id;
   flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;

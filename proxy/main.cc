@@ -24,6 +24,8 @@ ABSL_FLAG(std::string, allow, "127.0.0.0/8", "CIDRs allowed to send new INVITEs"
 ABSL_FLAG(std::string, caller_id, "pai,from", "where the originating number is read: pai, rpid, from");
 ABSL_FLAG(std::string, tcp_idle_timeout, "2m",
           "a TCP connection with no message and no transaction for this long is closed");
+ABSL_FLAG(std::string, ring_timeout, "185s",
+          "a call ringing this long without an answer is CANCELled toward the trunk; the dialer gets 408");
 ABSL_FLAG(std::string, stats_socket, "/tmp/sippacer.sock", "Unix stream socket for the stats protocol");
 ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus text at /metrics (empty = off)");
 ABSL_FLAG(std::string, cdr_file, "", "append one JSON line per call (empty = off)");
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   f.allow = absl::GetFlag(FLAGS_allow);
   f.caller_id = absl::GetFlag(FLAGS_caller_id);
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
+  f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
   f.stats_socket = absl::GetFlag(FLAGS_stats_socket);
   f.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   f.cdr_file = absl::GetFlag(FLAGS_cdr_file);

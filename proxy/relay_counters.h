@@ -28,6 +28,8 @@ struct RelayCounters {
   RelayCounter malformed;     // requests answered 400 or dropped
   RelayCounter out_of_dialog_refused;
   RelayCounter acks_dropped;      // ACKs that completed no INVITE of ours
+  RelayCounter late_answers;      // a 2xx that crossed our CANCEL: ACKed (and, for a call, hung up)
+  RelayCounter ring_timeouts;     // INVITEs CANCELled by us at --ring_timeout
   RelayCounter loops;             // INVITEs that already passed through us (482)
   RelayCounter refusals_dropped;  // over a source's refusal budget: no answer
   RelayCounter degraded;          // a resource sofia could not give us: 500

@@ -62,6 +62,11 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_sip_dialogs ", v.relay->sip_dialogs.Get(), "\n");
   Head(out, "sippacer_acks_dropped_total", "counter", "ACKs that completed no INVITE of ours, dropped.");
   absl::StrAppend(&out, "sippacer_acks_dropped_total ", v.relay->acks_dropped.Get(), "\n");
+  Head(out, "sippacer_late_answers_total", "counter",
+       "2xx answers that crossed our CANCEL: ACKed (a call is hung up).");
+  absl::StrAppend(&out, "sippacer_late_answers_total ", v.relay->late_answers.Get(), "\n");
+  Head(out, "sippacer_ring_timeouts_total", "counter", "INVITEs cancelled by sippacer at --ring_timeout.");
+  absl::StrAppend(&out, "sippacer_ring_timeouts_total ", v.relay->ring_timeouts.Get(), "\n");
   Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");
   absl::StrAppend(&out, "sippacer_invites_paced_total ", v.pacer->paced_total(), "\n");
   Head(out, "sippacer_numbers", "gauge", "Tracked caller-ID numbers by pacing state.");

@@ -188,6 +188,8 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("invites_forwarded").Uint(v.relay->invites_forwarded.Get());
   w.Key("invites_refused_acl").Uint(v.relay->invites_refused_acl.Get());
   w.Key("acks_dropped").Uint(v.relay->acks_dropped.Get());
+  w.Key("late_answers").Uint(v.relay->late_answers.Get());
+  w.Key("ring_timeouts").Uint(v.relay->ring_timeouts.Get());
   w.Key("loops_refused").Uint(v.relay->loops.Get());
   w.Key("out_of_dialog_refused").Uint(v.relay->out_of_dialog_refused.Get());
   w.Key("refusals_dropped").Uint(v.relay->refusals_dropped.Get());

@@ -104,8 +104,8 @@ absl::Status B2bua::Start() {
       nta_agent_create(root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this),
                        NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
                        // Timer C must be set explicitly in UA mode, or a trunk that rings
-                       // forever holds the call forever (RFC 3261 says > 3 minutes).
-                       NTATAG_TIMER_C(185000),
+                       // forever holds the call forever (OnTrunkInviteResponse sees its 487).
+                       NTATAG_TIMER_C(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.ring_timeout))),
                        // Never switch a large INVITE to TCP toward a UDP-only carrier.
                        NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1), NTATAG_PASS_408(1),
                        TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),

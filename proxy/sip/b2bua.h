@@ -64,6 +64,7 @@ class B2bua {
   int OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, const sip_t* sip);
   int OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip);
   int OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
+  int OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip);
 
  private:
   int HandleInvite(nta_incoming_t* irq, const sip_t* sip);
@@ -79,6 +80,9 @@ class B2bua {
   void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
   void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);
   void ForwardAck(Call* call, bool to_trunk, const sip_t* ack);
+  // Sends the ACK for a 2xx that `target` (an INVITE client transaction on
+  // that leg) received; `ack` is the one to copy the body from, if any.
+  void SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip_t* ack);
   void HangUpTrunk(Call* call);
   void EndCall(Call* call, absl::string_view ended_by);
 

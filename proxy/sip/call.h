@@ -28,6 +28,7 @@ struct RelayedRequest {
   nta_outgoing_t* orq = nullptr;
   bool from_dialer = true;
   sip_method_t method = sip_method_unknown;
+  bool cancelled = false;  // a re-INVITE its sender CANCELled (NTA answered it 487)
 };
 
 struct Call {

@@ -33,6 +33,15 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
     return 0;
   }
   if ((status == 401 || status == 407) && sip && RetryWithCredentials(call, sip)) return 0;
+  if (status == 487 && !call->cancelled && !call->answered) {
+    // Nobody asked to cancel this INVITE but sofia's Timer C (--ring_timeout):
+    // a ring-no-answer timeout, not a carrier's verdict. The dialer gets 408.
+    counters_.ring_timeouts.Add();
+    CountFinal(call, nullptr, 408, now);
+    RelayFinalToDialer(call, nullptr, 408, "Request Timeout");
+    EndCall(call, "timeout");
+    return 0;
+  }
 
   if (status < 300) {
     if (call->answered) return 0;  // 2xx from another fork: not relayed
@@ -46,6 +55,7 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
     if (call->cancelled || call->a_invite == nullptr) {
       // The dialer gave up while the trunk answered: complete and end the
       // trunk's dialog so no one pays for a call nobody hears.
+      counters_.late_answers.Add();
       ForwardAck(call, true, nullptr);
       HangUpTrunk(call);
       EndCall(call, "cancel");
@@ -169,6 +179,12 @@ void B2bua::ForwardAck(Call* call, bool to_trunk, const sip_t* ack) {
     LogRateLimited("WARN", "relay", "an ACK that completes no INVITE of ours was dropped");
     return;
   }
+  SendAck(call, to_trunk, target, ack);
+}
+
+void B2bua::SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip_t* ack) {
+  nta_leg_t* leg = to_trunk ? call->b_leg : call->a_leg;
+  if (leg == nullptr) return;
   sip_cseq_t* cseq = sip_cseq_create(call->home, nta_outgoing_cseq(target), SIP_METHOD_ACK);
   nta_outgoing_t* o =
       nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, TPTAG_IDENT(TportIdent(to_trunk)),
@@ -196,7 +212,9 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
     nta_incoming_destroy(irq);  // nothing answers an ACK: free its transaction now
     return 0;
   }
-  if (method == sip_method_cancel) return 481;  // a CANCEL of a re-INVITE: let it time out
+  // A CANCEL that matches a re-INVITE in flight reaches that transaction
+  // (OnRelayedInviteCancel); one that matches nothing gets 481.
+  if (method == sip_method_cancel) return 481;
   nta_leg_t* out_leg = from_dialer ? call->b_leg : call->a_leg;
   if (out_leg == nullptr) return 481;
   call->relayed.push_back(RelayedRequest{call, irq, nullptr, from_dialer, method});
@@ -218,7 +236,29 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
     LogRateLimited("WARN", "relay", "sofia could not relay an in-dialog request: 500");
     return 500;
   }
+  if (method == sip_method_invite) {
+    // Its sender may CANCEL it: NTA answers the CANCEL 200 and the re-INVITE
+    // 487, and we cancel our copy on the other leg.
+    nta_incoming_bind(
+        irq,
+        [](nta_incoming_magic_t* m, nta_incoming_t*, const sip_t* s) {
+          auto* r = reinterpret_cast<RelayedRequest*>(m);
+          return r->call->owner->OnRelayedInviteCancel(r, s);
+        },
+        reinterpret_cast<nta_incoming_magic_t*>(rr));
+  }
   if (method == sip_method_bye) call->ended_by = from_dialer ? "caller" : "callee";
+  return 0;
+}
+
+int B2bua::OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip) {
+  // Also called for the ACK of a non-2xx answer and at timeout: nothing to do.
+  if (sip == nullptr || sip->sip_request == nullptr || sip->sip_request->rq_method != sip_method_cancel) return 0;
+  if (rr->cancelled || rr->orq == nullptr) return 0;
+  rr->cancelled = true;
+  // Sofia holds the CANCEL until the other side sends a provisional answer.
+  nta_outgoing_t* c = nta_outgoing_tcancel(rr->orq, nullptr, nullptr, TAG_END());
+  if (c) nta_outgoing_destroy(c);
   return 0;
 }
 
@@ -234,6 +274,15 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
     return 0;
   }
   const bool reinvite_ok = rr->method == sip_method_invite && status < 300;
+  if (reinvite_ok && rr->cancelled) {
+    // The other side accepted the re-INVITE as our CANCEL crossed it; its
+    // sender already has 487. ACK it, or it retransmits the 2xx and ends the call.
+    counters_.late_answers.Add();
+    LogRateLimited("WARN", "relay", "a re-INVITE answered 2xx after its CANCEL: ACKed, the sender has 487");
+    SendAck(call, rr->from_dialer, rr->orq, nullptr);
+    nta_incoming_destroy(rr->irq);
+    rr->irq = nullptr;
+  }
   if (rr->irq) {
     nta_incoming_treply(
         rr->irq, status, PhraseOf(sip, status),
