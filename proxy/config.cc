@@ -179,6 +179,15 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
       c.ring_timeout > absl::Hours(1)) {
     return FlagError("ring_timeout", absl::StrCat("'", f.ring_timeout, "' is not a duration from 1s to 1h"));
   }
+  if (f.tcp_max_connections < 1 || f.tcp_max_connections > 1000000) {
+    return FlagError("tcp_max_connections", absl::StrCat(f.tcp_max_connections, " is not from 1 to 1000000"));
+  }
+  c.tcp_max_connections = static_cast<size_t>(f.tcp_max_connections);
+  if (f.tcp_max_per_source < 1 || f.tcp_max_per_source > f.tcp_max_connections) {
+    return FlagError("tcp_max_per_source",
+                     absl::StrCat(f.tcp_max_per_source, " is not from 1 to --tcp_max_connections"));
+  }
+  c.tcp_max_per_source = static_cast<size_t>(f.tcp_max_per_source);
 
   auto decision = flags::BuildDecisionConfig(f.decision);
   if (!decision.ok()) return decision.status();

@@ -38,6 +38,8 @@ struct FlagValues {
   std::string allow, caller_id;
   std::string tcp_idle_timeout = "2m";
   std::string ring_timeout = "185s";
+  int tcp_max_connections = 4096;
+  int tcp_max_per_source = 64;
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
 };
@@ -50,6 +52,8 @@ struct Config {
   std::string trunk_auth_password;  // never logged or shown
   CidrList allow;
   absl::Duration tcp_idle_timeout = absl::Minutes(2);
+  size_t tcp_max_connections = 4096;
+  size_t tcp_max_per_source = 64;
   absl::Duration ring_timeout = absl::Seconds(185);  // SIP Timer C: after a 1xx, no final for this long
   std::vector<CallerIdSource> caller_id;
   flags::DecisionConfig decision;  // also copied into the fields below

@@ -26,6 +26,7 @@
 #include "proxy/relay_counters.h"
 #include "proxy/sip/b2bua.h"
 #include "proxy/sip/sip_thread_queue_impl.h"
+#include "proxy/tcp/tcp_guard.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -208,6 +209,30 @@ int RunDaemon(const Config& config) {
     std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
     return 1;
   }
+
+  // The TCP guard: caps and silent connections, from the ops thread.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  TcpLimits tcp_limits;
+  tcp_limits.max_total = TcpCapForFileLimit(config.tcp_max_connections, files.rlim_cur);
+  tcp_limits.max_per_source = config.tcp_max_per_source;
+  tcp_limits.silent_after = config.tcp_idle_timeout;
+  if (tcp_limits.max_total < config.tcp_max_connections) {
+    LogLine("WARN", "tcp",
+            absl::StrCat("--tcp_max_connections lowered to ", tcp_limits.max_total, " to fit the file limit (",
+                         files.rlim_cur, ")"));
+  }
+  std::vector<int> tcp_ports = {config.listen.port};
+  if (config.trunk_listen) tcp_ports.push_back(config.trunk_listen->port);
+  TcpGuard tcp_guard(tcp_ports, config.trunk.HostPortText(), tcp_limits, counters);
+  boost::asio::steady_timer tcp_timer(io);
+  std::function<void(const boost::system::error_code&)> guard_tcp = [&](const boost::system::error_code& ec) {
+    if (ec) return;
+    tcp_timer.expires_after(absl::ToChronoMilliseconds(tcp_guard.Sweep(absl::Now())));
+    tcp_timer.async_wait(guard_tcp);
+  };
+  tcp_timer.expires_after(std::chrono::seconds(1));
+  tcp_timer.async_wait(guard_tcp);
 
   SipLoop loop;
   loop.root = root;

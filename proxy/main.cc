@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, allow, "127.0.0.0/8", "CIDRs allowed to send new INVITEs"
 ABSL_FLAG(std::string, caller_id, "pai,from", "where the originating number is read: pai, rpid, from");
 ABSL_FLAG(std::string, tcp_idle_timeout, "2m",
           "a TCP connection with no message and no transaction for this long is closed");
+ABSL_FLAG(int32_t, tcp_max_connections, 4096,
+          "inbound TCP connections at most (lowered to fit the file limit); the largest sources lose their newest");
+ABSL_FLAG(int32_t, tcp_max_per_source, 64, "inbound TCP connections one IP address may hold; its newest are closed");
 ABSL_FLAG(std::string, ring_timeout, "185s",
           "a call ringing this long without an answer is CANCELled toward the trunk; the dialer gets 408");
 ABSL_FLAG(std::string, stats_socket, "/tmp/sippacer.sock", "Unix stream socket for the stats protocol");
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
   f.caller_id = absl::GetFlag(FLAGS_caller_id);
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
   f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
+  f.tcp_max_connections = absl::GetFlag(FLAGS_tcp_max_connections);
+  f.tcp_max_per_source = absl::GetFlag(FLAGS_tcp_max_per_source);
   f.stats_socket = absl::GetFlag(FLAGS_stats_socket);
   f.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   f.cdr_file = absl::GetFlag(FLAGS_cdr_file);

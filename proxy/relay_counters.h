@@ -38,6 +38,10 @@ struct RelayCounters {
   RelayCounter sip_server_transactions;
   RelayCounter sip_client_transactions;
   RelayCounter sip_dialogs;
+  // Inbound TCP connections (sampled every second) and those the guard closed.
+  RelayCounter tcp_connections;
+  RelayCounter tcp_closed_silent;      // not one byte in --tcp_idle_timeout
+  RelayCounter tcp_closed_over_limit;  // past --tcp_max_per_source or --tcp_max_connections
 };
 
 }  // namespace sippacer::proxy

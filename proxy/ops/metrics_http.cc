@@ -75,7 +75,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
 }  // namespace
 
-MetricsHttp::MetricsHttp(asio::io_context& io, OpsView view) : io_(io), view_(view), acceptor_(io) {}
+MetricsHttp::MetricsHttp(asio::io_context& io, OpsView view) : io_(io), view_(view), acceptor_(io), retry_(io) {}
 
 absl::Status MetricsHttp::Listen(const std::string& host_port) {
   auto hp = ParseHostPort(host_port, true);
@@ -97,7 +97,14 @@ absl::Status MetricsHttp::Listen(const std::string& host_port) {
 void MetricsHttp::Accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted) Accept();
+      // Out of descriptors, the connection stays queued: try again in a
+      // moment, not at once (that would spin the ops thread).
+      if (ec != asio::error::operation_aborted) {
+        retry_.expires_after(std::chrono::milliseconds(100));
+        retry_.async_wait([this](const boost::system::error_code& e) {
+          if (!e) Accept();
+        });
+      }
       return;
     }
     std::make_shared<HttpExchange>(std::move(socket), view_)->Start();

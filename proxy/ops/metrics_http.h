@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -26,6 +27,7 @@ class MetricsHttp {
   boost::asio::io_context& io_;
   OpsView view_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // after a failed accept (no descriptor left)
 };
 
 }  // namespace sippacer::proxy

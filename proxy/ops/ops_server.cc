@@ -38,7 +38,7 @@ class Session;
 
 struct OpsServer::Impl : public pacing::EventSink, public std::enable_shared_from_this<OpsServer::Impl> {
   Impl(asio::io_context& io_context, OpsOptions o, OpsContext c)
-      : io(io_context), options(std::move(o)), context(c), acceptor(io_context) {}
+      : io(io_context), options(std::move(o)), context(c), acceptor(io_context), accept_retry(io_context) {}
 
   void Accept();
   void OnStateChange(const pacing::StateChange& change) override;
@@ -51,6 +51,7 @@ struct OpsServer::Impl : public pacing::EventSink, public std::enable_shared_fro
   OpsOptions options;
   OpsContext context;
   local::acceptor acceptor;
+  asio::steady_timer accept_retry;  // after a failed accept (no descriptor left)
   std::set<std::shared_ptr<Session>> subscribers;
   std::unique_ptr<MetricsHttp> metrics_http;
 };
@@ -177,7 +178,14 @@ bool SocketInUse(const std::string& path) {
 void OpsServer::Impl::Accept() {
   acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec, local::socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted) self->Accept();
+      // Out of descriptors, the client stays queued: try again in a moment,
+      // not at once (that would spin the ops thread).
+      if (ec != asio::error::operation_aborted) {
+        self->accept_retry.expires_after(std::chrono::milliseconds(100));
+        self->accept_retry.async_wait([self](const boost::system::error_code& e) {
+          if (!e) self->Accept();
+        });
+      }
       return;
     }
     std::make_shared<Session>(std::move(socket), self)->Start();

@@ -62,6 +62,12 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_sip_dialogs ", v.relay->sip_dialogs.Get(), "\n");
   Head(out, "sippacer_acks_dropped_total", "counter", "ACKs that completed no INVITE of ours, dropped.");
   absl::StrAppend(&out, "sippacer_acks_dropped_total ", v.relay->acks_dropped.Get(), "\n");
+  Head(out, "sippacer_tcp_connections", "gauge", "Inbound TCP connections (sampled every second).");
+  absl::StrAppend(&out, "sippacer_tcp_connections ", v.relay->tcp_connections.Get(), "\n");
+  Head(out, "sippacer_tcp_closed_total", "counter", "Inbound TCP connections sippacer closed, by reason.");
+  absl::StrAppend(&out, "sippacer_tcp_closed_total{reason=\"silent\"} ", v.relay->tcp_closed_silent.Get(), "\n");
+  absl::StrAppend(&out, "sippacer_tcp_closed_total{reason=\"over_limit\"} ", v.relay->tcp_closed_over_limit.Get(),
+                  "\n");
   Head(out, "sippacer_late_answers_total", "counter",
        "2xx answers that crossed our CANCEL: ACKed (a call is hung up).");
   absl::StrAppend(&out, "sippacer_late_answers_total ", v.relay->late_answers.Get(), "\n");

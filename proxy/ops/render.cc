@@ -199,6 +199,9 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("sip_client_transactions").Uint(v.relay->sip_client_transactions.Get());
   w.Key("sip_dialogs").Uint(v.relay->sip_dialogs.Get());
   w.Key("calls_tracked").Uint(v.relay->calls_tracked.Get());
+  w.Key("tcp_connections").Uint(v.relay->tcp_connections.Get());
+  w.Key("tcp_closed_silent").Uint(v.relay->tcp_closed_silent.Get());
+  w.Key("tcp_closed_over_limit").Uint(v.relay->tcp_closed_over_limit.Get());
   w.Key("paced_total").Uint(v.pacer->paced_total());
   w.Key("numbers_tracked").Uint(v.store->numbers_tracked());
   w.Key("numbers_throttled").Uint(v.pacer->numbers_in_state(NumberState::kThrottled));
