@@ -30,6 +30,10 @@ int NewMessageCb(nta_agent_magic_t* m, nta_agent_t*, msg_t* msg, sip_t* sip) {
 // second; past it a source's requests are dropped unanswered (counted).
 constexpr int kRefusalsPerSourceSecond = 200;
 
+// A larger request outside a dialog is dropped (its answer might not fit in
+// a UDP datagram); a large SDP offer is a few kilobytes.
+constexpr usize_t kMaxRequestBytes = 32 * 1024;
+
 }  // namespace
 
 B2bua::B2bua(su_root_t* root, const Config& config, const metrics::Store& store, pacing::Pacer& pacer,
@@ -52,7 +56,11 @@ void B2bua::HangUpAll() {
     Call* c = call.get();
     if (c->ended) continue;
     if (!c->answered && c->final_code == 0) {
-      if (c->b_invite) keep(nta_outgoing_tcancel(c->b_invite, nothing, nullptr, TAG_END()));
+      // Without a provisional answer there is nothing to CANCEL yet (see
+      // CancelWhenProvisional); that INVITE times out on the trunk's side.
+      if (c->b_invite && nta_outgoing_status(c->b_invite) >= 100) {
+        keep(nta_outgoing_tcancel(c->b_invite, nothing, nullptr, TAG_END()));
+      }
       if (c->a_invite) nta_incoming_treply(c->a_invite, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
       c->final_code = 503;
       c->final_phrase = "Service Unavailable";
@@ -100,20 +108,26 @@ absl::Status B2bua::Start() {
   sip_update_default_mclass(sip_extend_mclass(nullptr));
 
   const std::string url = config_.listen.ToUrl();
-  agent_ =
-      nta_agent_create(root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this),
-                       NTATAG_UA(1), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-                       // Timer C must be set explicitly in UA mode, or a trunk that rings
-                       // forever holds the call forever (OnTrunkInviteResponse sees its 487).
-                       NTATAG_TIMER_C(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.ring_timeout))),
-                       // Never switch a large INVITE to TCP toward a UDP-only carrier.
-                       NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1), NTATAG_PASS_408(1),
-                       TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
-                       // Idle TCP connections are closed: sofia keeps them forever otherwise,
-                       // and anyone can open them (no --allow check before a message).
-                       TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
-                       // Named, so a request can pick the dialer-side or trunk-side transport.
-                       TPTAG_IDENT(TportIdent(false)), TAG_END());
+  agent_ = nta_agent_create(
+      root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this), NTATAG_UA(1),
+      // Answers go to the port a request came from, whatever its
+      // Via says: one that cannot be sent (a Via port of 0) leaves
+      // sofia's transaction half-done, and an ACK to it aborts.
+      NTATAG_SERVER_RPORT(2), NTATAG_CLIENT_RPORT(1),
+      // Timer C must be set explicitly in UA mode, or a trunk that rings
+      // forever holds the call forever (OnTrunkInviteResponse sees its 487).
+      NTATAG_TIMER_C(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.ring_timeout))),
+      // Never switch a large INVITE to TCP toward a UDP-only carrier.
+      NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1),
+      // A CANCEL may only leave once the INVITE has a provisional answer:
+      // the 100 must reach us to send one we held back (sofia holding it
+      // itself aborts on an answer to it, see CancelWhenProvisional).
+      NTATAG_PASS_100(1), NTATAG_PASS_408(1), TPTAG_UDP_RMEM(8 * 1024 * 1024), TPTAG_UDP_WMEM(8 * 1024 * 1024),
+      // Idle TCP connections are closed: sofia keeps them forever otherwise,
+      // and anyone can open them (no --allow check before a message).
+      TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
+      // Named, so a request can pick the dialer-side or trunk-side transport.
+      TPTAG_IDENT(TportIdent(false)), TAG_END());
   if (agent_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", url, " (UDP and TCP)"));
   }
@@ -223,6 +237,12 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
   const bool from_trunk = FromTrunk(src);
   const bool allowed = config_.allow.Contains(src);
   const sip_method_t method = sip->sip_request->rq_method;
+  if (!Answerable(msg, sip)) {
+    counters_.malformed.Add();
+    LogRateLimited("WARN", "relay", "a request whose answer cannot be sent (Via maddr, or too large) was dropped");
+    msg_destroy(msg);
+    return 0;
+  }
   if (method == sip_method_options) {  // keepalive pings from trunks and dialers
     nta_msg_treply(agent_, msg, SIP_200_OK, TAG_END());
     return 0;
@@ -249,10 +269,9 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
   }
   // A call: from here on a server transaction absorbs retransmissions.
   nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
-  if (irq == nullptr) {
+  if (irq == nullptr) {  // sofia has freed the message: nothing to answer with
     counters_.degraded.Add();
-    LogRateLimited("WARN", "relay", "sofia could not create a server transaction: 500");
-    nta_msg_treply(agent_, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    LogRateLimited("WARN", "relay", "sofia could not create a server transaction: INVITE dropped");
     return 0;
   }
   const int status = HandleInvite(irq, sip);
@@ -261,6 +280,17 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
     nta_incoming_destroy(irq);
   }
   return 0;
+}
+
+bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
+  // An answer that fails to send leaves sofia's INVITE transaction half-done,
+  // and an ACK to it then aborts the daemon. A Via maddr sends answers to
+  // another host (a broadcast address, or a name sofia would resolve on the
+  // SIP thread): answers go back where requests came from, or nowhere.
+  if (sip->sip_via == nullptr || sip->sip_via->v_maddr != nullptr) return false;
+  // Answers echo the request's Via, From, To and Call-ID: past this they may
+  // not fit in one UDP datagram.
+  return msg_size(msg) <= kMaxRequestBytes;
 }
 
 bool B2bua::HasBadHeader(const sip_t* sip, absl::string_view name) const {
@@ -298,6 +328,15 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
     counters_.malformed.Add();
     LogRateLimited("WARN", "relay", "an INVITE without a usable From, To, Call-ID or Max-Forwards got 400");
     return 400;
+  }
+  if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {
+    // Reliable provisionals end to end would need PRACK relayed in step with
+    // sofia's own 100rel state (and its 1.12.11 aborts on some orders of
+    // them): we say so, and the dialer retries without requiring it.
+    LogRateLimited("WARN", "relay", "an INVITE requiring 100rel got 420");
+    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR("100rel"), TAG_END());
+    nta_incoming_destroy(irq);
+    return 0;
   }
   if (ViaShowsUs(sip)) {
     // Our own INVITE came back (the trunk routed it to us): RFC 3261 16.3.

@@ -50,6 +50,8 @@ class B2bua {
   void Reap();
   // A header of this name failed to parse (sofia keeps it as an error).
   bool HasBadHeader(const sip_t* sip, absl::string_view name) const;
+  // Whether an answer to this request outside a dialog can be sent back.
+  bool Answerable(msg_t* msg, const sip_t* sip) const;
   // A Via of ours in the request: it already passed through this relay.
   bool ViaShowsUs(const sip_t* sip) const;
   // Publishes sofia's transaction and dialog counts for `show info`.
@@ -84,6 +86,9 @@ class B2bua {
   // that leg) received; `ack` is the one to copy the body from, if any.
   void SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip_t* ack);
   void HangUpTrunk(Call* call);
+  // CANCELs `invite` now if it has had a provisional answer, else sets
+  // *pending so the first one sends it (see the definition for why).
+  void CancelWhenProvisional(nta_outgoing_t* invite, bool* pending);
   void EndCall(Call* call, absl::string_view ended_by);
 
   su_root_t* root_;

@@ -28,7 +28,8 @@ struct RelayedRequest {
   nta_outgoing_t* orq = nullptr;
   bool from_dialer = true;
   sip_method_t method = sip_method_unknown;
-  bool cancelled = false;  // a re-INVITE its sender CANCELled (NTA answered it 487)
+  bool cancelled = false;       // a re-INVITE its sender CANCELled (NTA answered it 487)
+  bool cancel_pending = false;  // ... before the other side's first provisional
 };
 
 struct Call {
@@ -65,8 +66,9 @@ struct Call {
   bool ringing_seen = false;
   bool network_blocked = false;
   std::string reason_header;
-  bool cancelled = false;  // the dialer sent CANCEL
-  bool answered = false;   // 2xx relayed to the dialer
+  bool cancelled = false;       // the dialer sent CANCEL
+  bool cancel_pending = false;  // ... and ours waits for the trunk's first provisional
+  bool answered = false;        // 2xx relayed to the dialer
   bool ended = false;
   std::string ended_by;
 

@@ -17,9 +17,11 @@
 namespace sippacer::proxy {
 
 int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* sip) {
-  const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  if (status > 699) status = 500;  // no such class: sofia would not relay it
   const absl::Time now = absl::Now();
   if (status < 200) {
+    if (call->cancel_pending) CancelWhenProvisional(orq, &call->cancel_pending);
     if (status == 100 || call->final_code != 0) return 0;
     if (status == 180 || status == 183) {
       if (!call->ringing_seen) call->first_ring_at = now;
@@ -151,10 +153,7 @@ int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip
     call->cancelled = true;
     call->final_code = 487;
     call->final_phrase = "Request Terminated";
-    if (call->b_invite && !call->answered) {
-      nta_outgoing_t* c = nta_outgoing_tcancel(call->b_invite, nullptr, nullptr, TAG_END());
-      if (c) nta_outgoing_destroy(c);
-    }
+    if (call->b_invite && !call->answered) CancelWhenProvisional(call->b_invite, &call->cancel_pending);
     // Keep a_invite: destroying it before NTA's 487 would send a 500.
     return 0;
   }
@@ -193,6 +192,20 @@ void B2bua::SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip
   if (o) nta_outgoing_destroy(o);
 }
 
+void B2bua::CancelWhenProvisional(nta_outgoing_t* invite, bool* pending) {
+  // Sofia (built with asserts) holds a CANCEL of an INVITE that has had no
+  // provisional answer yet, and aborts if an answer to that held CANCEL
+  // arrives (a carrier answering a CANCEL it never got). So the CANCEL is
+  // held here instead and sent at the first provisional, 100 included.
+  if (nta_outgoing_status(invite) < 100) {
+    *pending = true;
+    return;
+  }
+  *pending = false;
+  nta_outgoing_t* c = nta_outgoing_tcancel(invite, nullptr, nullptr, TAG_END());
+  if (c) nta_outgoing_destroy(c);
+}
+
 void B2bua::HangUpTrunk(Call* call) {
   nta_outgoing_t* o = nta_outgoing_tcreate(call->b_leg, nullptr, nullptr, nullptr, SIP_METHOD_BYE, nullptr,
                                            TPTAG_IDENT(TportIdent(true)), TAG_END());
@@ -204,7 +217,9 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   const sip_method_t method = sip->sip_request->rq_method;
   if (method == sip_method_ack) {
     // The 2xx ACK once NTA released the INVITE transaction, or a re-INVITE's ACK.
-    if (from_dialer && call->a_invite) {
+    // Before our 2xx an ACK completes nothing (and destroying the INVITE's
+    // transaction then would answer it 500).
+    if (from_dialer && call->a_invite && call->answered) {
       nta_incoming_destroy(call->a_invite);
       call->a_invite = nullptr;
     }
@@ -217,6 +232,11 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   if (method == sip_method_cancel) return 481;
   nta_leg_t* out_leg = from_dialer ? call->b_leg : call->a_leg;
   if (out_leg == nullptr) return 481;
+  if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {
+    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR("100rel"), TAG_END());
+    nta_incoming_destroy(irq);
+    return 0;  // as for a new INVITE (HandleInvite)
+  }
   call->relayed.push_back(RelayedRequest{call, irq, nullptr, from_dialer, method});
   RelayedRequest* rr = &call->relayed.back();
   const bool with_contact = method == sip_method_invite || method == sip_method_update;
@@ -256,16 +276,16 @@ int B2bua::OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip) {
   if (sip == nullptr || sip->sip_request == nullptr || sip->sip_request->rq_method != sip_method_cancel) return 0;
   if (rr->cancelled || rr->orq == nullptr) return 0;
   rr->cancelled = true;
-  // Sofia holds the CANCEL until the other side sends a provisional answer.
-  nta_outgoing_t* c = nta_outgoing_tcancel(rr->orq, nullptr, nullptr, TAG_END());
-  if (c) nta_outgoing_destroy(c);
+  CancelWhenProvisional(rr->orq, &rr->cancel_pending);
   return 0;
 }
 
 int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip) {
-  const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  if (status > 699) status = 500;
   Call* call = rr->call;
   if (status < 200) {
+    if (rr->cancel_pending && rr->orq) CancelWhenProvisional(rr->orq, &rr->cancel_pending);
     if (status > 100 && rr->irq) {
       nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
                           SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),

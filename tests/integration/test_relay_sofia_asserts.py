@@ -1,0 +1,161 @@
+"""Packets that reach an assert() in sofia-sip 1.12.11 (Debian builds it with
+asserts on, so each one aborted the daemon) are handled before sofia sees
+the state it cannot handle. Raw UDP on both sides, so every byte is ours:
+1. an INVITE whose answer cannot be sent (Via maddr; Via port 0), then an ACK
+   on its branch: sofia's half-failed transaction met the ACK (incoming_ack);
+2. an INVITE requiring 100rel: answered 420 (relaying reliable provisionals
+   reached a timer assert when several came before the PRACK);
+3. a CANCEL before the trunk's first provisional, then the trunk answering a
+   CANCEL it never got: the CANCEL now waits for the provisional
+   (outgoing_recv); it goes out at the trunk's 100;
+4. an ACK from the dialer before the final: the call goes on (it got 500);
+5. a final response code over 699 from the trunk reaches the dialer as 500.
+The daemon is alive after each, and a plain call still goes through."""
+import socket
+import time
+
+import harness as h
+
+SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
+
+
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(2)
+    return s
+
+
+def request(method, ruri, via, call_id, cseq, to_tag="", extra="", body=b"", max_forwards=70):
+    head = (f"{method} {ruri} SIP/2.0\r\nVia: {via}\r\nMax-Forwards: {max_forwards}\r\n"
+            f"From: <sip:15551230001@127.0.0.1>;tag=f1\r\nTo: <sip:15550001111@127.0.0.1>{to_tag}\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:d@127.0.0.1>\r\n{extra}")
+    if body:
+        head += "Content-Type: application/sdp\r\n"
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def headers(data):
+    lines = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    out = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        out.setdefault(name.strip().lower(), []).append(value.strip())
+    return lines[0], out
+
+
+def response(req, code, phrase, to_tag="t1", cseq=None, body=b""):
+    _, hd = headers(req)
+    to = hd["to"][0] + ("" if "tag=" in hd["to"][0] else f";tag={to_tag}")
+    text = (f"SIP/2.0 {code} {phrase}\r\n" + "".join(f"Via: {v}\r\n" for v in hd["via"]) +
+            f"From: {hd['from'][0]}\r\nTo: {to}\r\nCall-ID: {hd['call-id'][0]}\r\n"
+            f"CSeq: {cseq or hd['cseq'][0]}\r\nContact: <sip:callee@127.0.0.1>\r\n")
+    if body:
+        text += "Content-Type: application/sdp\r\n"
+    return (text + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def received(sock, until=None, timeout=2.0, call_id=None):
+    """(first line, message, source) of what `sock` gets within `timeout`, until
+    a first line starts with `until`; only the call `call_id` if given."""
+    out = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sock.settimeout(max(0.05, deadline - time.time()))
+        try:
+            data, addr = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        if call_id and f"Call-ID: {call_id}".encode() not in data:
+            continue
+        out.append((data.split(b"\r\n")[0].decode(), data, addr))
+        if until and out[-1][0].startswith(until):
+            break
+    return out
+
+
+def next_invite(sock):
+    """The next INVITE the trunk gets (ACKs and retransmissions before it skipped)."""
+    for first, data, addr in received(sock, until="INVITE"):
+        if first.startswith("INVITE"):
+            return data, addr
+    h.fail("the trunk got no INVITE")
+
+
+def alive(d, what):
+    h.check(d.proc.poll() is None, f"the daemon died after {what}:\n{d.log()[-3000:]}")
+    d.request("show info")
+
+
+wd = h.workdir("relay-sofia-asserts")
+trunk = udp()
+d = h.Daemon(wd, trunk.getsockname()[1]).start()
+dst = ("127.0.0.1", d.port)
+ruri = f"sip:15550001111@127.0.0.1:{d.port}"
+dialer = udp()
+port = dialer.getsockname()[1]
+
+# 1. Answers that cannot be sent, then an ACK on the INVITE's branch.
+for n, via in enumerate([f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-m1;maddr=255.255.255.255",
+                         f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-m2;maddr=a..b",
+                         "SIP/2.0/UDP 127.0.0.1:0;branch=z9hG4bK-m3"]):
+    dialer.sendto(request("INVITE", ruri, via, f"bad-via-{n}@x", 1, max_forwards=1), dst)
+    dialer.sendto(request("ACK", ruri, via, f"bad-via-{n}@x", 1, to_tag=";tag=x"), dst)
+    time.sleep(0.3)
+    alive(d, f"an unanswerable INVITE and its ACK ({via})")
+port0 = [r for r in received(dialer, timeout=0.5) if r[0].startswith("SIP/2.0 483")]
+h.check(port0, "the INVITE with a Via port of 0 was answered (483) at the port it came from")
+
+# 2. Require: 100rel.
+via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-rel;rport"
+dialer.sendto(request("INVITE", ruri, via, "rel@x", 1, extra="Supported: 100rel\r\nRequire: 100rel\r\n", body=SDP), dst)
+got = received(dialer, until="SIP/2.0 420", call_id="rel@x")
+h.check(got and got[-1][0].startswith("SIP/2.0 420"), f"INVITE requiring 100rel: {[g[0] for g in got]}")
+h.check_eq(headers(got[-1][1])[1].get("unsupported"), ["100rel"], "Unsupported in the 420")
+dialer.sendto(request("ACK", ruri, via, "rel@x", 1, to_tag=";tag=" + got[-1][1].split(b"tag=")[-1].split(b"\r\n")[0].decode()), dst)
+
+# 3. CANCEL before the trunk's first provisional; the trunk answers a CANCEL it never got.
+via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-dc;rport"
+dialer.sendto(request("INVITE", ruri, via, "early-cancel@x", 1, body=SDP), dst)
+inv, taddr = next_invite(trunk)
+dialer.sendto(request("CANCEL", ruri, via, "early-cancel@x", 1), dst)
+time.sleep(0.3)
+cseq = headers(inv)[1]["cseq"][0].split()[0]
+trunk.sendto(response(inv, 200, "OK", cseq=f"{cseq} CANCEL"), taddr)
+time.sleep(0.3)
+alive(d, "an answer to a CANCEL not sent yet")
+h.check(not [r for r in received(trunk, timeout=0.3) if r[0].startswith("CANCEL")], "CANCEL before any provisional")
+trunk.sendto(response(inv, 100, "Trying"), taddr)
+cancel = [r for r in received(trunk, until="CANCEL") if r[0].startswith("CANCEL")]
+h.check(cancel, "the held CANCEL went out at the trunk's 100")
+trunk.sendto(response(cancel[0][1], 200, "OK"), taddr)
+trunk.sendto(response(inv, 487, "Request Terminated"), taddr)
+got = received(dialer, until="SIP/2.0 487", call_id="early-cancel@x")
+h.check(got and got[-1][0].startswith("SIP/2.0 487"), f"the dialer's cancelled INVITE: {[g[0] for g in got]}")
+to_tag = headers(got[-1][1])[1]["to"][0].split("tag=")[-1]
+dialer.sendto(request("ACK", ruri, via, "early-cancel@x", 1, to_tag=";tag=" + to_tag), dst)
+
+# 4. An ACK before the final answer, then the trunk answers.
+via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ea;rport"
+dialer.sendto(request("INVITE", ruri, via, "early-ack@x", 1, body=SDP), dst)
+inv, taddr = next_invite(trunk)
+trunk.sendto(response(inv, 180, "Ringing"), taddr)
+time.sleep(0.2)
+dialer.sendto(request("ACK", ruri, f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ea-ack;rport", "early-ack@x", 1), dst)
+time.sleep(0.2)
+trunk.sendto(response(inv, 200, "OK", body=SDP), taddr)
+got = received(dialer, until="SIP/2.0 200", call_id="early-ack@x")
+codes = [g[0] for g in got]
+h.check(codes and codes[-1].startswith("SIP/2.0 200") and not any(c.startswith("SIP/2.0 500") for c in codes),
+        f"the call after an early ACK: {codes}")
+
+# 5. A code over 699 from the trunk.
+via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-999;rport"
+dialer.sendto(request("INVITE", ruri, via, "code-999@x", 1, body=SDP), dst)
+inv, taddr = next_invite(trunk)
+trunk.sendto(response(inv, 999, "Weird"), taddr)
+got = received(dialer, until="SIP/2.0 5", call_id="code-999@x")
+h.check(got and got[-1][0].startswith("SIP/2.0 500"), f"a 999 from the trunk: {[g[0] for g in got]}")
+alive(d, "all of the above")
+d.stop()
+print("relay sofia asserts: ok")
