@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds sippacer and runs every test: unit (Catch2), integration (the real
-# daemon between SIPp dialers and carriers, a real PostgreSQL), and the
-# sanitizer builds (ASan+UBSan over the unit tests and fuzz corpora, TSan over
-# the concurrent counters), then each libFuzzer target on its corpus for a
-# bounded time (tests/fuzz/README.md). Installs the Debian packages it needs first.
+# daemon between SIPp dialers and carriers, a real PostgreSQL), the sanitizer
+# builds (ASan+UBSan over the unit tests, fuzz corpora and the daemon under
+# hostile input; TSan over the concurrent counters), then each libFuzzer
+# target on its corpus for a bounded time (tests/fuzz/README.md). Installs
+# the Debian packages it needs first.
+# The daemon runs on sofia-sip built from Debian's source package with our
+# patches (third_party/sofia-sip); a build on Debian's stock libsofia-sip-ua
+# runs the relay tests too.
 #
 #   ./tests/run.sh            everything
 #   ./tests/run.sh -L unit    only ctest label "unit" (any ctest arguments pass through)
 #   SIPPACER_SKIP_FUZZ=1      no fuzzing; SIPPACER_FUZZ_SECONDS=N per fuzzer (default 20)
+#   SIPPACER_SOFIA=stock      everything on Debian's stock sofia-sip
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +36,15 @@ if ! git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror 2>/dev/nu
   exit 1
 fi
 
+if [ "${SIPPACER_SOFIA:-patched}" = stock ]; then
+  sofia=()
+else
+  ./third_party/sofia-sip/build.sh build-sofia
+  sofia=(-DSIPPACER_SOFIA_PREFIX="$PWD/build-sofia")
+fi
+
 echo "run.sh: release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIPPACER_SOFIA_PREFIX= "${sofia[@]}" >/dev/null
 cmake --build build -j "$jobs"
 
 echo "run.sh: tests"
@@ -40,25 +52,34 @@ echo "run.sh: tests"
 
 if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "run.sh: ASan+UBSan build (unit tests, and the daemon under hostile input)"
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan >/dev/null
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan -DSIPPACER_SOFIA_PREFIX= "${sofia[@]}" >/dev/null
   cmake --build build-asan -j "$jobs" --target sanitizer_tests sippacer sippacer-ctl sippacer-replay
   # Leak checking on: the daemon (and the replay) must free everything at
   # exit. No suppressions are needed for sofia-sip 1.12.11 today.
   (cd build-asan && ctest --output-on-failure -j "$jobs" -L "^(unit|tsan)$" &&
      ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure \
-       -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown)$")
+       -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|relay_sofia_asserts|relay_reinvite_cancel|relay_trunk_listen|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown)$")
 
   echo "run.sh: TSan build (one writer, many readers)"
-  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan >/dev/null
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan -DSIPPACER_SOFIA_PREFIX= "${sofia[@]}" >/dev/null
   cmake --build build-tsan -j "$jobs" --target tsan_tests
   (cd build-tsan && ctest --output-on-failure -L "^tsan$")
+
+  if [ "${SIPPACER_SOFIA:-patched}" != stock ]; then
+    echo "run.sh: the relay on Debian's stock sofia-sip (the other build option)"
+    cmake -S . -B build-stock -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIPPACER_SOFIA_PREFIX= >/dev/null
+    cmake --build build-stock -j "$jobs" --target sippacer sippacer-ctl sippacer-replay
+    (cd build-stock && ctest --output-on-failure -j "$jobs" \
+       -R "^(relay_outcomes|relay_dialogs|relay_reinvite_cancel|relay_sofia_asserts|relay_stray_ack|shutdown)$")
+  fi
 fi
 
 if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_FUZZ:-0}" != 1 ]; then
   # Nine fuzzers, one after another: 20 s each keeps this near 3 minutes.
   seconds=${SIPPACER_FUZZ_SECONDS:-20}
   echo "run.sh: libFuzzer targets (clang), ${seconds}s each"
-  cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz -DSIPPACER_FUZZ=ON >/dev/null
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz -DSIPPACER_FUZZ=ON \
+    -DSIPPACER_SOFIA_PREFIX= "${sofia[@]}" >/dev/null
   cmake --build build-fuzz -j "$jobs" --target fuzzers
   failed=()
   for name in rules e164 carriers json stats state cdr replay sip; do

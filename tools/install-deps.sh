@@ -6,14 +6,30 @@ packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
           clang libclang-rt-14-dev    # libFuzzer and the sanitizer runtimes for build-fuzz
-          clang-format)               # the tree is kept formatted (tests/run.sh checks)
+          clang-format                # the tree is kept formatted (tests/run.sh checks)
+          autoconf automake libtool dpkg-dev libssl-dev)  # sofia-sip with our patches (third_party/sofia-sip)
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+
+# third_party/sofia-sip/build.sh builds from Debian's source package.
+sources=/etc/apt/sources.list.d/sippacer-deb-src.sources
+need_update=0
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "install-deps: adding a deb-src entry for Debian's sofia-sip source ($sources)"
+  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$codename" | $sudo_cmd tee "$sources" >/dev/null
+  need_update=1
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "$need_update" -eq 0 ] || $sudo_cmd apt-get update -qq
+  exit 0
+fi
 echo "install-deps: installing ${missing[*]}"
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 $sudo_cmd apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -182,6 +182,7 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   JsonWriter w;
   w.BeginObject();
   w.Key("version").String(SIPPACER_VERSION);
+  w.Key("sofia_sip").String(SIPPACER_SOFIA_BUILD);  // "patched" (third_party/sofia-sip) or "stock"
   w.Key("uptime_s").Int(absl::ToInt64Seconds(now - v.started));
   w.Key("calls_active").Uint(v.relay->calls_active.Get());
   w.Key("invites_total").Uint(v.relay->invites_total.Get());

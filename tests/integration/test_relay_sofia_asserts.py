@@ -9,8 +9,13 @@ the state it cannot handle. Raw UDP on both sides, so every byte is ours:
    CANCEL it never got: the CANCEL now waits for the provisional
    (outgoing_recv); it goes out at the trunk's 100;
 4. an ACK from the dialer before the final: the call goes on (it got 500);
-5. a final response code over 699 from the trunk reaches the dialer as 500.
-The daemon is alive after each, and a plain call still goes through."""
+5. a final response code over 699 from the trunk reaches the dialer as 500;
+6. inside a call, a request whose answer cannot be sent (the carrier's
+   out-of-order re-INVITE with a Via maddr: sofia answers it 500 itself,
+   before our code sees it) and an ACK on its branch: only the patched
+   sofia-sip absorbs that ACK (third_party/sofia-sip, patch 0001), so this
+   part runs against the patched build only.
+The daemon is alive after each."""
 import socket
 import time
 
@@ -139,6 +144,7 @@ dialer.sendto(request("ACK", ruri, via, "early-cancel@x", 1, to_tag=";tag=" + to
 via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ea;rport"
 dialer.sendto(request("INVITE", ruri, via, "early-ack@x", 1, body=SDP), dst)
 inv, taddr = next_invite(trunk)
+next_invite_early_ack = inv
 trunk.sendto(response(inv, 180, "Ringing"), taddr)
 time.sleep(0.2)
 dialer.sendto(request("ACK", ruri, f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ea-ack;rport", "early-ack@x", 1), dst)
@@ -156,6 +162,29 @@ inv, taddr = next_invite(trunk)
 trunk.sendto(response(inv, 999, "Weird"), taddr)
 got = received(dialer, until="SIP/2.0 5", call_id="code-999@x")
 h.check(got and got[-1][0].startswith("SIP/2.0 500"), f"a 999 from the trunk: {[g[0] for g in got]}")
-alive(d, "all of the above")
+alive(d, "a code over 699")
+
+# 6. Inside the call of step 4: the carrier's INFO (relayed, pending), then an
+# out-of-order re-INVITE whose answer cannot be sent, then its ACK.
+if d.request("show info")["sofia_sip"] == "patched":
+    inv = [g for g in received(trunk, timeout=0.3)]  # the ACK of step 4's 200, if not read yet
+    _, ih = headers(next_invite_early_ack)
+    b_from, b_to, b_call_id = ih["from"][0], ih["to"][0] + ";tag=t1", ih["call-id"][0]
+    tport = trunk.getsockname()[1]
+
+    def carrier_request(method, branch, cseq, maddr=""):
+        return (f"{method} sip:x@127.0.0.1:{d.port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{tport};branch={branch}{maddr}\r\n"
+                f"Max-Forwards: 70\r\nFrom: {b_to}\r\nTo: {b_from}\r\nCall-ID: {b_call_id}\r\n"
+                f"CSeq: {cseq} {method}\r\nContact: <sip:callee@127.0.0.1:{tport}>\r\nContent-Length: 0\r\n\r\n").encode()
+
+    trunk.sendto(carrier_request("INFO", "z9hG4bK-info", 10), dst)
+    time.sleep(0.2)
+    bad = ";maddr=255.255.255.255"
+    trunk.sendto(carrier_request("INVITE", "z9hG4bK-ooo", 5, bad), dst)
+    trunk.sendto(carrier_request("ACK", "z9hG4bK-ooo", 5, bad), dst)
+    time.sleep(0.5)
+    alive(d, "an unanswerable in-dialog request and its ACK")
+else:
+    print("step 6 skipped: the daemon runs on Debian's stock sofia-sip")
 d.stop()
 print("relay sofia asserts: ok")
