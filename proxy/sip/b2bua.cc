@@ -126,6 +126,9 @@ absl::Status B2bua::Start() {
       // Idle TCP connections are closed: sofia keeps them forever otherwise,
       // and anyone can open them (no --allow check before a message).
       TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
+      // No STUN server on the SIP port: sofia's answers STUN from anyone and
+      // writes a line to stderr for every datagram that looks like STUN.
+      TPTAG_STUN_SERVER(0),
       // Named, so a request can pick the dialer-side or trunk-side transport.
       TPTAG_IDENT(TportIdent(false)), TAG_END());
   if (agent_ == nullptr) {

@@ -1,6 +1,9 @@
 """No input from the network can crash or hang the daemon: random and
 malformed SIP over UDP and TCP, oversized requests, unknown methods, a flood
 of new numbers. Afterwards it still answers OPTIONS and relays a call.
+STUN datagrams on the SIP port get no answer (no reflection toward a forged
+source; on Debian's stock sofia-sip a 44-byte error still goes back) and
+write nothing to the log.
 (Under the ASan build, tests/run.sh runs this against the ASan daemon.)"""
 import os
 import random
@@ -64,6 +67,23 @@ h.check(d.proc.poll() is None, "the daemon died")
 h.check_eq(h.sip_options_ping("127.0.0.1", d.port), 200, "OPTIONS after the junk")
 res = h.run_dialer(wd, d.port, [("15551230001", "15550001200")], name="after")
 h.check_eq(res["finals"], {200: 1}, "a call after the junk")
+
+# STUN on the SIP port: a binding request and zero-led junk.
+stun = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+stun.settimeout(0.5)
+for datagram in (bytes([0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42]) + bytes(range(12)), bytes(40)):
+    stun.sendto(datagram, ("127.0.0.1", d.port))
+answers = []
+try:
+    while True:
+        answers.append(stun.recvfrom(2048)[0])
+except socket.timeout:
+    pass
+h.check(not any(a[:2] == b"\x01\x01" for a in answers), "a STUN binding request was answered")
+if d.request("show info")["sofia_sip"] == "patched":
+    h.check_eq(answers, [], "answers to STUN datagrams")
+h.check("stun " not in d.log(), "sofia's STUN server wrote to the log")
+
 info = d.request("show info")
 h.check(info["numbers_tracked"] <= 200, f"numbers_tracked {info['numbers_tracked']} over --max_numbers")
 h.check(info["numbers_evicted"] >= 400, f"numbers_evicted {info['numbers_evicted']}")
