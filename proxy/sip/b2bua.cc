@@ -341,6 +341,13 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
     nta_incoming_destroy(irq);
     return 0;
   }
+  if (sip->sip_to->a_tag != nullptr) {
+    // A To tag names a dialog, and no dialog of ours matched it (RFC 3261
+    // 12.2.2): relaying it would make a call the dialer cannot hang up.
+    counters_.malformed.Add();
+    LogRateLimited("WARN", "relay", "an INVITE with a To tag for no dialog of ours got 481");
+    return 481;
+  }
   if (ViaShowsUs(sip)) {
     // Our own INVITE came back (the trunk routed it to us): RFC 3261 16.3.
     counters_.loops.Add();

@@ -67,6 +67,7 @@ class B2bua {
   int OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip);
   int OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
   int OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip);
+  bool HasInviteInFlight(const Call* call) const;
 
  private:
   int HandleInvite(nta_incoming_t* irq, const sip_t* sip);

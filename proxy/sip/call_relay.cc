@@ -34,7 +34,9 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
     }
     return 0;
   }
-  if ((status == 401 || status == 407) && sip && RetryWithCredentials(call, sip)) return 0;
+  // A challenge to an INVITE the dialer has cancelled ends it: answering it
+  // would ring the trunk again for a call nobody waits for.
+  if ((status == 401 || status == 407) && sip && !call->cancelled && RetryWithCredentials(call, sip)) return 0;
   if (status == 487 && !call->cancelled && !call->answered) {
     // Nobody asked to cancel this INVITE but sofia's Timer C (--ring_timeout):
     // a ring-no-answer timeout, not a carrier's verdict. The dialer gets 408.
@@ -230,6 +232,11 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   // A CANCEL that matches a re-INVITE in flight reaches that transaction
   // (OnRelayedInviteCancel); one that matches nothing gets 481.
   if (method == sip_method_cancel) return 481;
+  if (method == sip_method_invite && (!call->answered || HasInviteInFlight(call))) {
+    // A re-INVITE before the call is answered (RFC 3261 14.1: not allowed)
+    // or while another one is pending: 491, the sender retries later.
+    return 491;
+  }
   nta_leg_t* out_leg = from_dialer ? call->b_leg : call->a_leg;
   if (out_leg == nullptr) return 481;
   if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {
@@ -269,6 +276,13 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   }
   if (method == sip_method_bye) call->ended_by = from_dialer ? "caller" : "callee";
   return 0;
+}
+
+bool B2bua::HasInviteInFlight(const Call* call) const {
+  for (const RelayedRequest& rr : call->relayed) {
+    if (rr.method == sip_method_invite) return true;
+  }
+  return false;
 }
 
 int B2bua::OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip) {
