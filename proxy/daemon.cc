@@ -268,7 +268,8 @@ int RunDaemon(const Config& config) {
     io.run();
   });
 
-  LogLine("INFO", "daemon", absl::StrCat("sippacer ", SIPPACER_VERSION, " started (sofia-sip: ", SIPPACER_SOFIA_BUILD, ")"));
+  LogLine("INFO", "daemon",
+          absl::StrCat("sippacer ", SIPPACER_VERSION, " started (sofia-sip: ", SIPPACER_SOFIA_BUILD, ")"));
   su_root_run(root);
 
   work.reset();

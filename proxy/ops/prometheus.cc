@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -68,6 +69,17 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_tcp_closed_total{reason=\"silent\"} ", v.relay->tcp_closed_silent.Get(), "\n");
   absl::StrAppend(&out, "sippacer_tcp_closed_total{reason=\"over_limit\"} ", v.relay->tcp_closed_over_limit.Get(),
                   "\n");
+  Head(out, "sippacer_requests_refused_total", "counter",
+       "Requests answered or dropped without reaching a call, by reason (docs/edge.md).");
+  for (const auto& [reason, counter] :
+       {std::pair<const char*, const RelayCounter*>{"out_of_dialog", &v.relay->out_of_dialog_refused},
+        {"over_refusal_budget", &v.relay->refusals_dropped},
+        {"loop", &v.relay->loops},
+        {"malformed", &v.relay->malformed}}) {
+    absl::StrAppend(&out, "sippacer_requests_refused_total{reason=\"", reason, "\"} ", counter->Get(), "\n");
+  }
+  Head(out, "sippacer_degraded_total", "counter", "Answers of 500 because sofia-sip could not give a resource.");
+  absl::StrAppend(&out, "sippacer_degraded_total ", v.relay->degraded.Get(), "\n");
   Head(out, "sippacer_late_answers_total", "counter",
        "2xx answers that crossed our CANCEL: ACKed (a call is hung up).");
   absl::StrAppend(&out, "sippacer_late_answers_total ", v.relay->late_answers.Get(), "\n");
