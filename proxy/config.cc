@@ -171,6 +171,11 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   auto order = ParseCallerIdOrder(f.caller_id);
   if (!order.ok()) return FlagError("caller_id", order.status().message());
   c.caller_id = *order;
+  if (auto p = HeaderPolicy::Parse(f.pass_headers, ""); !p.ok()) return FlagError("pass_headers", p.status().message());
+  if (auto p = HeaderPolicy::Parse("", f.strip_headers); !p.ok()) {
+    return FlagError("strip_headers", p.status().message());
+  }
+  c.headers = *HeaderPolicy::Parse(f.pass_headers, f.strip_headers);
   if (!absl::ParseDuration(f.tcp_idle_timeout, &c.tcp_idle_timeout) || c.tcp_idle_timeout < absl::Seconds(1) ||
       c.tcp_idle_timeout > absl::Hours(24)) {
     return FlagError("tcp_idle_timeout", absl::StrCat("'", f.tcp_idle_timeout, "' is not a duration from 1s to 24h"));

@@ -285,6 +285,18 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
   return 0;
 }
 
+std::string B2bua::PassedHeaders(const sip_t* sip) const {
+  std::string out;
+  if (sip == nullptr) return out;
+  // Headers sofia-sip has no class for (Identity, Diversion, History-Info,
+  // X- ...) stay as received: name and raw value.
+  for (const sip_unknown_t* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
+    if (u->un_name == nullptr || u->un_value == nullptr || !config_.headers.Passes(u->un_name)) continue;
+    absl::StrAppend(&out, u->un_name, ": ", u->un_value, "\r\n");
+  }
+  return out;
+}
+
 bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
   // An answer that fails to send leaves sofia's INVITE transaction half-done,
   // and an ACK to it then aborts the daemon. A Via maddr sends answers to
@@ -460,6 +472,7 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
   mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count - hop : 70 - hop;
   const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(inv);
   const sip_privacy_t* privacy = sip_privacy(inv);
+  const std::string passed = PassedHeaders(inv);
   call->b_invite = nta_outgoing_tcreate(
       call->b_leg,
       [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
@@ -468,7 +481,8 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
       },
       reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE, URL_STRING_MAKE(ruri.c_str()),
       SIPTAG_MAX_FORWARDS(mf), TPTAG_IDENT(TportIdent(true)), SIPTAG_CONTACT(ContactFor(true)),
-      SIPTAG_P_ASSERTED_IDENTITY(pai), SIPTAG_PRIVACY(privacy), SIPTAG_CONTENT_TYPE(inv->sip_content_type),
+      SIPTAG_P_ASSERTED_IDENTITY(pai), SIPTAG_PRIVACY(privacy),
+      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())), SIPTAG_CONTENT_TYPE(inv->sip_content_type),
       SIPTAG_PAYLOAD(inv->sip_payload), SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_END());
   if (call->b_invite == nullptr) return false;
   return true;

@@ -50,6 +50,9 @@ class B2bua {
   void Reap();
   // A header of this name failed to parse (sofia keeps it as an error).
   bool HasBadHeader(const sip_t* sip, absl::string_view name) const;
+  // The headers of `sip` that cross to the other leg (Config::headers), as
+  // header lines for SIPTAG_HEADER_STR; values as received.
+  std::string PassedHeaders(const sip_t* sip) const;
   // Whether an answer to this request outside a dialog can be sent back.
   bool Answerable(msg_t* msg, const sip_t* sip) const;
   // A Via of ours in the request: it already passed through this relay.

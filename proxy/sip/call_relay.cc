@@ -28,7 +28,9 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
       call->ringing_seen = true;
     }
     if (call->a_invite && !call->cancelled) {
+      const std::string passed = PassedHeaders(sip);
       nta_incoming_treply(call->a_invite, status, PhraseOf(sip, status), SIPTAG_CONTACT(nta_agent_contact(agent_)),
+                          TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
                           SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                           SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     }
@@ -101,8 +103,10 @@ void B2bua::RelayFinalToDialer(Call* call, const sip_t* sip, int status, const c
   counters_.finals_relayed.Add();
   if (call->a_invite == nullptr) return;
   const bool ok = status < 300;
+  const std::string passed = PassedHeaders(sip);
   nta_incoming_treply(
       call->a_invite, status, phrase, SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
+      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
       // What carriers say about why (603+ redress data) reaches the dialer intact.
       SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CALL_INFO(sip ? sip->sip_call_info : nullptr),
       SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : nullptr), SIPTAG_WARNING(sip ? sip->sip_warning : nullptr),
@@ -247,6 +251,7 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   call->relayed.push_back(RelayedRequest{call, irq, nullptr, from_dialer, method});
   RelayedRequest* rr = &call->relayed.back();
   const bool with_contact = method == sip_method_invite || method == sip_method_update;
+  const std::string passed = PassedHeaders(sip);
   rr->orq = nta_outgoing_tcreate(
       out_leg,
       [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
@@ -255,7 +260,8 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
       },
       reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name, nullptr,
       TPTAG_IDENT(TportIdent(from_dialer)), SIPTAG_CONTACT(with_contact ? ContactFor(from_dialer) : nullptr),
-      SIPTAG_REASON(sip->sip_reason), SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
+      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())), SIPTAG_REASON(sip->sip_reason),
+      SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
       SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
@@ -301,7 +307,9 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
   if (status < 200) {
     if (rr->cancel_pending && rr->orq) CancelWhenProvisional(rr->orq, &rr->cancel_pending);
     if (status > 100 && rr->irq) {
+      const std::string passed = PassedHeaders(sip);
       nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
+                          TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
                           SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                           SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
     }
@@ -318,8 +326,9 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
     rr->irq = nullptr;
   }
   if (rr->irq) {
+    const std::string passed = PassedHeaders(sip);
     nta_incoming_treply(
-        rr->irq, status, PhraseOf(sip, status),
+        rr->irq, status, PhraseOf(sip, status), TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
         SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? ContactFor(!rr->from_dialer) : nullptr),
         SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
         SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());

@@ -25,6 +25,8 @@ cases = [
     (["--trunk=127.0.0.1:5070", "--tcp_idle_timeout=0"], "--tcp_idle_timeout"),
     (["--trunk=127.0.0.1:5070", "--ring_timeout=2h"], "--ring_timeout"),
     (["--trunk=127.0.0.1:5070", "--tcp_max_connections=0"], "--tcp_max_connections"),
+    (["--trunk=127.0.0.1:5070", "--pass_headers=Identity,X Bad"], "--pass_headers"),
+    (["--trunk=127.0.0.1:5070", "--strip_headers=X:"], "--strip_headers"),
     (["--trunk=127.0.0.1:5070", "--tcp_max_per_source=5000"], "--tcp_max_per_source"),
     (["--trunk=127.0.0.1:5070", "--false_alarm_rate=0"], "--false_alarm_rate"),
     (["--trunk=127.0.0.1:5070", "--baseline_days=-1"], "--baseline_days"),

@@ -1,0 +1,98 @@
+"""Headers a B2BUA must not own cross it: the dialer's STIR/SHAKEN Identity
+(RFC 8224), Diversion, History-Info, P-Charge-Info, User-to-User and X-
+headers reach the carrier with their values as sent, and the carrier's X-
+headers come back on its provisional and final answers. --strip_headers
+takes names (or prefixes) out; --pass_headers replaces the list."""
+import socket
+import time
+
+import harness as h
+
+IDENTITY = ("eyJhbGciOiJFUzI1NiIsInBwdCI6InNoYWtlbiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9jZXJ0LmV4YW1wbGUub3Jn"
+            "L3Bhc3Nwb3J0LmNlciJ9.eyJhdHRlc3QiOiJBIiwiZGVzdCI6eyJ0biI6WyIxNTU1MDAwMTIwMCJdfX0.c2lnbmF0dXJl;"
+            "info=<https://cert.example.org/passport.cer>;alg=ES256;ppt=shaken")
+DIALER_HEADERS = {
+    "Identity": IDENTITY,
+    "Diversion": "<sip:+15551230009@dialer.example.net>;reason=unconditional;counter=1",
+    "History-Info": "<sip:+15550001200@dialer.example.net>;index=1",
+    "P-Charge-Info": "<sip:+15551230000@dialer.example.net;user=phone>",
+    "User-to-User": "3030303030;encoding=hex;purpose=isdn-uui",
+    "X-Campaign": "spring  sale 42",
+}
+
+
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(2)
+    return s
+
+
+def headers_of(data):
+    out = {}
+    for line in data.split(b"\r\n\r\n")[0].decode().split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        out.setdefault(name.strip().lower(), []).append(value.strip())
+    return out
+
+
+def next_message(sock, starts):
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        data, addr = sock.recvfrom(65535)
+        if data.startswith(starts.encode()):
+            return data, addr
+    h.fail(f"no {starts}")
+
+
+def call(d, trunk, extra_carrier=""):
+    """One call: the dialer's INVITE with DIALER_HEADERS; the carrier answers
+    180 and 200 with X-Trunk-Trace. Returns (INVITE at the carrier, 180 and
+    200 at the dialer)."""
+    dialer = udp()
+    port = dialer.getsockname()[1]
+    lines = "".join(f"{k}: {v}\r\n" for k, v in DIALER_HEADERS.items())
+    invite = (f"INVITE sip:15550001200@127.0.0.1:{d.port} SIP/2.0\r\n"
+              f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-hdr{port};rport\r\nMax-Forwards: 70\r\n"
+              f"From: <sip:15551230001@127.0.0.1>;tag=d1\r\nTo: <sip:15550001200@127.0.0.1>\r\n"
+              f"Call-ID: hdr-{port}@x\r\nCSeq: 1 INVITE\r\nContact: <sip:d@127.0.0.1:{port}>\r\n{lines}"
+              "Content-Length: 0\r\n\r\n").encode()
+    dialer.sendto(invite, ("127.0.0.1", d.port))
+    inv, taddr = next_message(trunk, "INVITE")
+    ih = headers_of(inv)
+    vias = "".join(f"Via: {v}\r\n" for v in ih["via"])
+    common = (f"{vias}From: {ih['from'][0]}\r\nTo: {ih['to'][0]};tag=c1\r\nCall-ID: {ih['call-id'][0]}\r\n"
+              f"CSeq: {ih['cseq'][0]}\r\nContact: <sip:c@127.0.0.1:{trunk.getsockname()[1]}>\r\n"
+              "X-Trunk-Trace: abc;hop=1\r\n")
+    trunk.sendto(f"SIP/2.0 180 Ringing\r\n{common}Content-Length: 0\r\n\r\n".encode(), taddr)
+    ringing, _ = next_message(dialer, "SIP/2.0 180")
+    trunk.sendto(f"SIP/2.0 200 OK\r\n{common}Content-Length: 0\r\n\r\n".encode(), taddr)
+    ok, _ = next_message(dialer, "SIP/2.0 200")
+    return inv, ringing, ok
+
+
+wd = h.workdir("relay-headers")
+trunk = udp()
+d = h.Daemon(wd, trunk.getsockname()[1]).start()
+inv, ringing, ok = call(d, trunk)
+got = headers_of(inv)
+for name, value in DIALER_HEADERS.items():
+    h.check_eq(got.get(name.lower()), [value], f"{name} at the carrier")
+for answer in (ringing, ok):
+    h.check_eq(headers_of(answer).get("x-trunk-trace"), ["abc;hop=1"], "the carrier's X- header at the dialer")
+d.stop()
+
+d = h.Daemon(wd, trunk.getsockname()[1], extra=["--strip_headers=X-,Diversion"]).start()
+inv, ringing, ok = call(d, trunk)
+got = headers_of(inv)
+h.check("x-campaign" not in got and "diversion" not in got, f"stripped headers reached the carrier:\n{inv.decode()}")
+h.check_eq(got.get("identity"), [IDENTITY], "Identity with --strip_headers=X-,Diversion")
+h.check("x-trunk-trace" not in headers_of(ok), "a stripped header reached the dialer")
+d.stop()
+
+d = h.Daemon(wd, trunk.getsockname()[1], extra=["--pass_headers=Identity"]).start()
+inv, _, _ = call(d, trunk)
+got = headers_of(inv)
+h.check_eq([n for n in DIALER_HEADERS if n.lower() in got], ["Identity"], "headers passed with --pass_headers=Identity")
+d.stop()
+print("relay headers: ok")
