@@ -22,7 +22,8 @@ ABSL_FLAG(std::string, min_attempts, "5", "a rule never fires on fewer calls of 
 ABSL_FLAG(std::string, number_cpm, "0", "velocity cap for every number, calls per minute (0 = none)");
 ABSL_FLAG(std::string, throttled_cpm, "2", "velocity of a throttled number, calls per minute");
 ABSL_FLAG(std::string, quarantine_for, "4h", "how long a quarantine lasts before probation; 0 = until released");
-ABSL_FLAG(std::string, reject_code, "503", "response to an INVITE refused by pacing");
+ABSL_FLAG(std::string, reject_code, "480",
+          "response to an INVITE refused by pacing (480 survives proxies; a proxy turns 503 into 500)");
 ABSL_FLAG(std::string, confidence, "0",
           "extra guard: a rule fires only when the Wilson lower bound of its evidence's rate at this "
           "confidence passes the line too (0 = off)");

@@ -26,7 +26,7 @@ struct DecisionFlagValues {
   std::string quarantine_for = "4h";
   int64_t min_attempts = 5;
   double number_cpm = 0, throttled_cpm = 2;
-  int64_t reject_code = 503;
+  int64_t reject_code = 480;
   bool dry_run = false;
   double confidence = 0;
   bool hour_guard = true;

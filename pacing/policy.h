@@ -42,7 +42,10 @@ struct Policy {
   double number_cpm = 0;  // 0 = no cap
   double throttled_cpm = 2;
   absl::Duration quarantine_for = absl::Hours(4);  // ZeroDuration = until released
-  int reject_code = 503;
+  // 480 Temporarily Unavailable: a proxy in front passes it on with its
+  // Retry-After and Reason, where it must turn a 503 into a 500 without
+  // them (RFC 3261 16.7).
+  int reject_code = 480;
   bool dry_run = false;
   double confidence = 0;   // extra Wilson lower-bound guard on the evidence (0 = off)
   bool hour_guard = true;  // the pool's rate at this hour of day is part of the baseline

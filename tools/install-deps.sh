@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
+          kamailio                    # a proxy in front of the daemon in the tests
           clang libclang-rt-14-dev    # libFuzzer and the sanitizer runtimes for build-fuzz
           clang-format                # the tree is kept formatted (tests/run.sh checks)
           autoconf automake libtool dpkg-dev libssl-dev)  # sofia-sip with our patches (third_party/sofia-sip)

@@ -231,6 +231,73 @@ class Carrier:
         return out
 
 
+KAMAILIO_PROXY_CFG = """#!KAMAILIO
+# A transaction-stateful, record-routing proxy in front of sippacer, as a
+# dialer platform would put one: every new request goes to {target}.
+debug=1
+log_stderror=yes
+fork=yes
+children=1
+auto_aliases=no
+disable_tcp=yes
+dns=no
+rev_dns=no
+listen=udp:127.0.0.1:{port}
+alias="127.0.0.1:{port}"
+loadpath "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "pv.so"
+request_route {{
+  if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
+  if (has_totag()) {{
+    if (loose_route()) {{ t_relay(); exit; }}
+    if (is_method("ACK")) {{ if (t_check_trans()) t_relay(); exit; }}
+    sl_send_reply("404", "Not here");
+    exit;
+  }}
+  if (is_method("CANCEL")) {{ if (t_check_trans()) t_relay(); exit; }}
+  t_check_trans();
+  if (is_method("INVITE")) record_route();
+  $du = "sip:127.0.0.1:{target}";
+  if (!t_relay()) sl_reply_error();
+  exit;
+}}
+"""
+
+
+class Kamailio:
+    """Debian's Kamailio as a stateful proxy in front of `target_port`."""
+
+    def __init__(self, wd, target_port):
+        self.wd = wd
+        self.port = free_port()
+        self.cfg = os.path.join(wd, "kamailio.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(KAMAILIO_PROXY_CFG.format(port=self.port, target=target_port))
+        self.rundir = os.path.join(wd, "kamailio-run")
+        os.makedirs(self.rundir, exist_ok=True)
+        self.proc = None
+
+    def start(self):
+        self.proc = spawn(["kamailio", "-f", self.cfg, "-DD", "-E", "-Y", self.rundir, "-m", "64", "-M", "8"],
+                          os.path.join(self.wd, "kamailio.log"))
+        wait_for(lambda: self.proc.poll() is not None or sip_options_ping("127.0.0.1", self.port) is not None,
+                 what="Kamailio answering")
+        if self.proc.poll() is not None:
+            fail(f"kamailio exited at start:\n{open(os.path.join(self.wd, 'kamailio.log')).read()[-2000:]}")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
 def write_calls(wd, calls, name="calls.csv"):
     """calls: list of (caller, callee). Returns the SIPp injection file path."""
     path = os.path.join(wd, name)

@@ -1,3 +1,4 @@
 sippacer_integration_test(pacing_lifecycle test_pacing_lifecycle.py)
 sippacer_integration_test(pacing_dry_run test_pacing_dry_run.py)
 sippacer_integration_test(replay_agreement test_replay_agreement.py)
+sippacer_integration_test(pacing_behind_proxy test_pacing_behind_proxy.py)

@@ -39,7 +39,7 @@ nb = [r for r in rows if r["network_blocked"]]
 h.check_eq(len(nb), 1, "603+ rows")
 h.check(nb[0]["reason_header"].startswith("SIP;cause=603;text=\"Blocked by analytics"), f"reason_header {nb[0]['reason_header']}")
 h.check_eq(by_code[("+15551230002", 486)]["pre_ring"], False, "486 after ringing")
-paced = by_code[("+15551230003", 503)]
+paced = by_code[("+15551230003", 480)]
 h.check_eq((paced["paced"], paced["b_call_id"]), ("quarantine", None), "paced INVITE")
 acl = by_code[("+15551230004", 403)]
 h.check_eq((acl["refused_by_acl"], acl["paced"], acl["b_call_id"]), (True, None, None), "ACL-refused INVITE")

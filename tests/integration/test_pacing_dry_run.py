@@ -12,7 +12,7 @@ for name, plan in (("p1", PHASE1), ("p2", PHASE2), ("p3", interleave(["155500012
     for code, n in res["finals"].items():
         finals[code] = finals.get(code, 0) + n
     h.wait_idle(d)
-h.check_eq(finals.get(503, 0), 0, "503s in dry run")
+h.check_eq(finals.get(480, 0), 0, "paced 480s in dry run")
 h.check_eq(carrier_invites_from(wd, A), 25, "INVITEs from A at the carrier")
 a = d.request(f"show number {A}")
 h.check_eq(a["state"], "quarantined", "A's reported state in dry run")

@@ -1,5 +1,5 @@
 """A number the carriers decline gets throttled, then quarantined: its new
-INVITEs are answered 503 with Retry-After and a Reason header and never
+INVITEs are answered 480 with Retry-After and a Reason header and never
 reach the carrier, while another number keeps dialing. release lets it
 through again, and set policy takes effect without a restart."""
 import socket
@@ -32,14 +32,14 @@ h.check_eq(res["finals"].get(200, 0), 10, "B's calls in phase 2 all answered")
 
 before = carrier_invites_from(wd, A)
 res = h.run_dialer(wd, d.port, interleave(["15550001200"] * 5), rate=10, name="phase3")
-h.check_eq(res["finals"], {503: 5, 200: 5}, "finals while A is quarantined")
+h.check_eq(res["finals"], {480: 5, 200: 5}, "finals while A is quarantined")
 h.check_eq(carrier_invites_from(wd, A), before, "INVITEs from A that reached the carrier while quarantined")
-refusals = [m for dirn, m in h.sipp_messages(res["dir"]) if dirn == "received" and h.first_line(m).startswith("SIP/2.0 503")]
-h.check_eq(len(refusals), 5, "503s in the dialer's log")
+refusals = [m for dirn, m in h.sipp_messages(res["dir"]) if dirn == "received" and h.first_line(m).startswith("SIP/2.0 480")]
+h.check_eq(len(refusals), 5, "480s in the dialer's log")
 for m in refusals:
-    h.check(int(h.header(m, "Retry-After")) > 0, "Retry-After on a paced 503")
+    h.check(int(h.header(m, "Retry-After")) > 0, "Retry-After on a paced 480")
     reason = h.header(m, "Reason")
-    h.check(reason.startswith('SIP;cause=503;text="sippacer: quarantined'), f"Reason on a paced 503: {reason}")
+    h.check(reason.startswith('SIP;cause=480;text="sippacer: quarantined'), f"Reason on a paced 480: {reason}")
 
 lines = b""
 while lines.count(b"\n") < 3:
@@ -58,7 +58,7 @@ p = d.request("set policy number_cpm=1")
 h.check_eq(p["number_cpm"], 1, "set policy answer")
 h.check_eq(d.request("show policy")["number_cpm"], 1, "show policy after set policy")
 res = h.run_dialer(wd, d.port, [("15551239999", "15550001200")] * 3, rate=10, name="capped")
-h.check_eq(res["finals"], {200: 1, 503: 2}, "a new number under number_cpm=1")
+h.check_eq(res["finals"], {200: 1, 480: 2}, "a new number under number_cpm=1")
 h.check_eq(d.request("show number 15551239999")["state"], "healthy", "a capped number stays healthy")
 h.check("error" in d.request("set policy number_cpm=-1"), "a bad live value is refused")
 h.check_eq(d.request("show policy")["number_cpm"], 1, "policy unchanged by a refused update")
