@@ -30,6 +30,25 @@ int NewMessageCb(nta_agent_magic_t* m, nta_agent_t*, msg_t* msg, sip_t* sip) {
 // second; past it a source's requests are dropped unanswered (counted).
 constexpr int kRefusalsPerSourceSecond = 200;
 
+// The methods the relay serves: in an Allow header of 405 and OPTIONS answers.
+constexpr char kAllow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+
+// Methods that start something outside a dialog other than a call
+// (registration, subscription, pager message, publication): 405 with Allow.
+// Everything else outside a dialog belongs to one (BYE, INFO ...): 481.
+bool OutsideDialogOnly(sip_method_t method) {
+  switch (method) {
+    case sip_method_register:
+    case sip_method_subscribe:
+    case sip_method_message:
+    case sip_method_publish:
+    case sip_method_refer:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // A larger request outside a dialog is dropped (its answer might not fit in
 // a UDP datagram); a large SDP offer is a few kilobytes.
 constexpr usize_t kMaxRequestBytes = 32 * 1024;
@@ -227,7 +246,8 @@ void B2bua::RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, i
     return;
   }
   // No transaction is kept for a refusal: a retransmission is refused again.
-  nta_msg_treply(agent_, msg, status, sip_status_phrase(status), TAG_END());
+  nta_msg_treply(agent_, msg, status, sip_status_phrase(status),
+                 TAG_IF(status == 405 || status == 501, SIPTAG_ALLOW_STR(kAllow)), TAG_END());
 }
 
 int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
@@ -247,7 +267,7 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
     return 0;
   }
   if (method == sip_method_options) {  // keepalive pings from trunks and dialers
-    nta_msg_treply(agent_, msg, SIP_200_OK, TAG_END());
+    nta_msg_treply(agent_, msg, SIP_200_OK, SIPTAG_ALLOW_STR(kAllow), TAG_END());
     return 0;
   }
   if (method == sip_method_ack) {  // a stray ACK has nothing to acknowledge
@@ -256,6 +276,14 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
   }
   if (from_trunk) {
     RefuseStateless(msg, sip, src, 403);
+    return 0;
+  }
+  if (allowed && OutsideDialogOnly(method)) {
+    RefuseStateless(msg, sip, src, 405);  // REGISTER, SUBSCRIBE, MESSAGE ...: not ours to serve
+    return 0;
+  }
+  if (allowed && method == sip_method_unknown) {
+    RefuseStateless(msg, sip, src, 501);  // a method we do not know at all
     return 0;
   }
   if (method != sip_method_invite) {

@@ -2,7 +2,9 @@
 trunk in a form it should not see: one that already passed through us (our
 Via in it) gets 482 Loop Detected; "Max-Forwards: -5" is a bad request, not
 an absent header; a request-URI with no user gets 484 (never "sip:@trunk");
-control characters in the From display name are not passed on."""
+control characters in the From display name are not passed on. From an
+allowed dialer, REGISTER, SUBSCRIBE, MESSAGE and PUBLISH get 405 and an
+unknown method 501, with Allow; OPTIONS answers carry Allow too."""
 import socket
 import time
 
@@ -43,6 +45,22 @@ h.check_eq(final_status(invite("mf1", max_forwards="-5")), 400, "Max-Forwards: -
 h.check_eq(final_status(invite("nouser", ruri="sip:127.0.0.1")), 484, "a request-URI with no user")
 info = d.request("show info")
 h.check_eq((info["loops_refused"], info["invites_forwarded"]), (1, 0), f"nothing forwarded: {info}")
+
+
+def answer(method):
+    s.sendto((f"{method} sip:15550001200@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK{method}\r\n"
+              f"From: <sip:15551230001@127.0.0.1>;tag={method}\r\nTo: <sip:15550001200@127.0.0.1>\r\n"
+              f"Call-ID: {method}@edge\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
+             ("127.0.0.1", d.port))
+    data = s.recv(65536).decode(errors="replace").replace("\r", "")
+    return int(data.split(" ", 2)[1]), h.header(data, "Allow") or ""
+
+
+for method, code in (("REGISTER", 405), ("SUBSCRIBE", 405), ("MESSAGE", 405), ("PUBLISH", 405), ("FROB", 501),
+                     ("OPTIONS", 200)):
+    got, allow = answer(method)
+    h.check_eq(got, code, f"{method} from an allowed dialer")
+    h.check("INVITE" in allow and "BYE" in allow, f"Allow in the answer to {method}: {allow!r}")
 
 # A display name with control characters: the call goes through, the trunk
 # sees the name without them.
