@@ -325,6 +325,20 @@ std::string B2bua::PassedHeaders(const sip_t* sip) const {
   return out;
 }
 
+std::string B2bua::TrunkRequestUri(const url_t* dialed) const {
+  // The dialed number as the dialer wrote it: a tel: URI's parameters (LNP's
+  // npdi and rn) become user parameters, and a telephone number keeps
+  // ";user=phone" (always for tel:), which carriers route on.
+  std::string user = dialed->url_user ? dialed->url_user : "";
+  bool phone = dialed->url_type == url_tel;
+  if (phone && dialed->url_params != nullptr) absl::StrAppend(&user, ";", dialed->url_params);
+  char value[16] = {};
+  if (!phone && dialed->url_params != nullptr && url_param(dialed->url_params, "user", value, sizeof value) > 0) {
+    phone = absl::EqualsIgnoreCase(value, "phone");
+  }
+  return absl::StrCat("sip:", user, "@", trunk_uri_host_, phone ? ";user=phone" : "");
+}
+
 bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
   // An answer that fails to send leaves sofia's INVITE transaction half-done,
   // and an ACK to it then aborts the daemon. A Via maddr sends answers to
@@ -491,8 +505,7 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
     if (call->b_leg == nullptr) return false;
     nta_leg_tag(call->b_leg, nullptr);
   }
-  const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
-  const std::string ruri = absl::StrCat("sip:", callee_user, "@", trunk_uri_host_);
+  const std::string ruri = TrunkRequestUri(inv->sip_request->rq_url);
   sip_max_forwards_t mf[1];
   sip_max_forwards_init(mf);
   // A re-sent INVITE (digest retry) was decremented when it was first built.

@@ -53,6 +53,8 @@ class B2bua {
   // The headers of `sip` that cross to the other leg (Config::headers), as
   // header lines for SIPTAG_HEADER_STR; values as received.
   std::string PassedHeaders(const sip_t* sip) const;
+  // The request-URI toward the trunk for the number the dialer dialed.
+  std::string TrunkRequestUri(const url_t* dialed) const;
   // Whether an answer to this request outside a dialog can be sent back.
   bool Answerable(msg_t* msg, const sip_t* sip) const;
   // A Via of ours in the request: it already passed through this relay.

@@ -2,7 +2,9 @@
 (RFC 8224), Diversion, History-Info, P-Charge-Info, User-to-User and X-
 headers reach the carrier with their values as sent, and the carrier's X-
 headers come back on its provisional and final answers. --strip_headers
-takes names (or prefixes) out; --pass_headers replaces the list."""
+takes names (or prefixes) out; --pass_headers replaces the list.
+The dialed number keeps ";user=phone" (added for a tel: URI, whose
+parameters such as LNP's npdi and rn stay with the number)."""
 import socket
 import time
 
@@ -45,6 +47,21 @@ def next_message(sock, starts):
     h.fail(f"no {starts}")
 
 
+def request_uri_at_carrier(d, trunk, dialed):
+    dialer = udp()
+    port = dialer.getsockname()[1]
+    dialer.sendto((f"INVITE {dialed} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ruri{port};rport\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:15551230001@127.0.0.1>;tag=r1\r\nTo: <{dialed}>\r\n"
+                   f"Call-ID: ruri-{port}@x\r\nCSeq: 1 INVITE\r\nContact: <sip:d@127.0.0.1:{port}>\r\n"
+                   "Content-Length: 0\r\n\r\n").encode(), ("127.0.0.1", d.port))
+    inv, taddr = next_message(trunk, "INVITE")
+    ih = headers_of(inv)
+    vias = "".join(f"Via: {v}\r\n" for v in ih["via"])
+    trunk.sendto((f"SIP/2.0 404 Not Found\r\n{vias}From: {ih['from'][0]}\r\nTo: {ih['to'][0]};tag=c2\r\n"
+                  f"Call-ID: {ih['call-id'][0]}\r\nCSeq: {ih['cseq'][0]}\r\nContent-Length: 0\r\n\r\n").encode(), taddr)
+    return inv.split(b"\r\n", 1)[0].decode().split(" ")[1]
+
+
 def call(d, trunk, extra_carrier=""):
     """One call: the dialer's INVITE with DIALER_HEADERS; the carrier answers
     180 and 200 with X-Trunk-Trace. Returns (INVITE at the carrier, 180 and
@@ -80,6 +97,12 @@ for name, value in DIALER_HEADERS.items():
     h.check_eq(got.get(name.lower()), [value], f"{name} at the carrier")
 for answer in (ringing, ok):
     h.check_eq(headers_of(answer).get("x-trunk-trace"), ["abc;hop=1"], "the carrier's X- header at the dialer")
+t = f"127.0.0.1:{trunk.getsockname()[1]}"
+for dialed, want in ((f"sip:+15550001200@127.0.0.1:{d.port};user=phone", f"sip:+15550001200@{t};user=phone"),
+                     ("tel:+15550001200", f"sip:+15550001200@{t};user=phone"),
+                     ("tel:+15550001200;npdi;rn=+15550009999", f"sip:+15550001200;npdi;rn=+15550009999@{t};user=phone"),
+                     (f"sip:15550001200@127.0.0.1:{d.port}", f"sip:15550001200@{t}")):
+    h.check_eq(request_uri_at_carrier(d, trunk, dialed), want, f"request-URI at the carrier for {dialed}")
 d.stop()
 
 d = h.Daemon(wd, trunk.getsockname()[1], extra=["--strip_headers=X-,Diversion"]).start()
