@@ -351,10 +351,36 @@ bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
 }
 
 bool B2bua::HasBadHeader(const sip_t* sip, absl::string_view name) const {
-  for (const sip_error_t* e = sip->sip_error; e != nullptr; e = e->er_next) {
-    if (e->er_name != nullptr && absl::EqualsIgnoreCase(e->er_name, name)) return true;
+  // Sofia lists two kinds of header here: those that did not parse (of the
+  // error class, named by er_name) and a second copy of a header that may
+  // appear once (of its own class: "Max-Forwards: 70" twice). Both are bad.
+  for (const msg_header_t* h = reinterpret_cast<const msg_header_t*>(sip->sip_error); h != nullptr; h = h->sh_next) {
+    const char* header_name =
+        h->sh_class == sip_error_class ? reinterpret_cast<const sip_error_t*>(h)->er_name : h->sh_class->hc_name;
+    if (header_name != nullptr && absl::EqualsIgnoreCase(header_name, name)) return true;
   }
   return false;
+}
+
+bool B2bua::UsableTarget(const sip_contact_t* contact, const sip_record_route_t* route) {
+  // A URI with a line break or another control character in it (folded
+  // inside the <>) would become the request line of what we send there.
+  auto clean = [](const url_t* u) {
+    for (const char* part :
+         {u->url_user, u->url_password, u->url_host, u->url_port, u->url_path, u->url_params, u->url_headers}) {
+      for (const char* c = part; c != nullptr && *c != '\0'; ++c) {
+        if (static_cast<unsigned char>(*c) < 0x20 || *c == 0x7f) return false;
+      }
+    }
+    return true;
+  };
+  for (const sip_contact_t* m = contact; m != nullptr; m = m->m_next) {
+    if (m->m_url == nullptr || !clean(m->m_url)) return false;
+  }
+  for (const sip_record_route_t* r = route; r != nullptr; r = r->r_next) {
+    if (!clean(r->r_url)) return false;
+  }
+  return true;
 }
 
 bool B2bua::ViaShowsUs(const sip_t* sip) const {
@@ -381,9 +407,10 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   }
   if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= 1) return 483;
   if (sip->sip_from == nullptr || sip->sip_to == nullptr || sip->sip_call_id == nullptr ||
-      HasBadHeader(sip, "Max-Forwards")) {  // "Max-Forwards: -5" is not "absent"
+      HasBadHeader(sip, "Max-Forwards") ||  // "Max-Forwards: -5" is not "absent"
+      !UsableTarget(sip->sip_contact, sip->sip_record_route)) {
     counters_.malformed.Add();
-    LogRateLimited("WARN", "relay", "an INVITE without a usable From, To, Call-ID or Max-Forwards got 400");
+    LogRateLimited("WARN", "relay", "an INVITE without a usable From, To, Call-ID, Max-Forwards or Contact got 400");
     return 400;
   }
   if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {

@@ -50,6 +50,8 @@ class B2bua {
   void Reap();
   // A header of this name failed to parse (sofia keeps it as an error).
   bool HasBadHeader(const sip_t* sip, absl::string_view name) const;
+  // Whether these Contact and Record-Route URIs can address a request.
+  static bool UsableTarget(const sip_contact_t* contact, const sip_record_route_t* route);
   // The headers of `sip` that cross to the other leg (Config::headers), as
   // header lines for SIPTAG_HEADER_STR; values as received.
   std::string PassedHeaders(const sip_t* sip) const;

@@ -53,7 +53,15 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
     if (call->answered) return 0;  // 2xx from another fork: not relayed
     nta_leg_rtag(call->b_leg, sip->sip_to ? sip->sip_to->a_tag : nullptr);
     call->ack_target_trunk = call->b_invite;  // the dialer's ACK completes it
-    nta_leg_client_reroute(call->b_leg, sip->sip_record_route, sip->sip_contact, 1);
+    if (UsableTarget(sip->sip_contact, sip->sip_record_route)) {
+      nta_leg_client_reroute(call->b_leg, sip->sip_record_route, sip->sip_contact, 1);
+    } else {
+      // The carrier's Contact cannot address a request: its in-dialog
+      // requests go to the trunk's address instead.
+      counters_.malformed.Add();
+      LogRateLimited("WARN", "relay",
+                     "a 2xx from the trunk with an unusable Contact or Record-Route: trunk address kept");
+    }
   }
   CountFinal(call, sip, status, now);
 

@@ -7,6 +7,7 @@ Text is held as latin-1 so that any byte survives a parse/encode round trip
 library only.
 """
 import random
+import re
 
 COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
            "l": "content-length", "c": "content-type", "k": "supported",
@@ -60,7 +61,7 @@ class Msg:
         if not sep:
             head, body = data.rstrip(b"\r\n"), b""
         lines = head.decode("latin-1").split("\r\n")
-        msg = cls(lines[0].strip())
+        msg = cls(lines[0].lstrip())
         for line in lines[1:]:
             if line[:1] in (" ", "\t") and msg.headers:
                 msg.headers[-1][1] += " " + line.strip()
@@ -70,11 +71,9 @@ class Msg:
                 msg.headers.append([name.strip(), value.strip()])
         msg.body = body
         parts = msg.first.split(" ", 2)
-        if len(parts) < 3:
-            return None
         if msg.is_request:
-            return msg if parts[2].startswith("SIP/2.0") else None
-        return msg if parts[1].isdigit() else None
+            return msg if len(parts) == 3 and parts[2].startswith("SIP/2.0") else None
+        return msg if len(parts) >= 2 and parts[1].isdigit() else None  # the phrase may be empty
 
     def copy(self):
         return Msg(self.first, self.headers, self.body)
@@ -202,8 +201,11 @@ def new_id(rng, n=10):
 # --- mutations -----------------------------------------------------------------
 #
 # Each structural mutation takes (rng, msg, env) and changes msg in place;
-# env has `daemon_port`, `carrier_port`, `dialer_port`. Raw mutations take
-# (rng, bytes) and return bytes.
+# env has `daemon_port`, `carrier_port`, `dialer_port`, `without`. Raw
+# mutations take (rng, bytes) and return bytes. Every address a mutation
+# writes is a loopback IP literal or no address at all, never a host name:
+# nothing waits on a DNS server or on a host that drops packets, so sofia's
+# transactions end on their usual timers.
 
 BAD_UTF8 = ["\xff\xfe", "\xc3\x28", "\xe2\x82", "\xf0\x9f\x98", "\xc0\xaf", "\xed\xa0\x80", "\x80"]
 
@@ -243,11 +245,12 @@ def m_via_branch(rng, msg, env):
 def m_via_extra(rng, msg, env):
     d = env["daemon_port"]
     via = rng.choice([f"SIP/2.0/UDP 127.0.0.1:{d};branch=z9hG4bK{new_id(rng)}",  # our own: a loop
-                      f"SIP/2.0/UDP 10.9.8.7:5060;branch=z9hG4bK{new_id(rng)};received=1.2.3.4;rport=9",
+                      f"SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bK{new_id(rng)};received=127.0.0.3;rport=9",
                       "SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKx", "SIP/2.0/UDP", "garbage",
                       f"SIP/2.0/UDP [::1]:{env['carrier_port']};branch=z9hG4bK{new_id(rng)}",
-                      "SIP/2.0/UDP [::zz;branch=z9hG4bK1", "SIP/2.0/SCTP host.invalid;branch=z9hG4bK2;maddr=224.0.0.1;ttl=1",
-                      ", ".join(f"SIP/2.0/UDP 10.0.0.{i};branch=z9hG4bK{i}" for i in range(40))])
+                      "SIP/2.0/UDP [::zz;branch=z9hG4bK1",
+                      "SIP/2.0/SCTP 127.0.0.5;branch=z9hG4bK2;maddr=127.0.0.6;ttl=1",
+                      ", ".join(f"SIP/2.0/UDP 127.0.0.{i + 10}:9;branch=z9hG4bK{i}" for i in range(40))])
     at = msg.index("Via")
     pos = rng.choice([at[0] if at else 0, (at[-1] + 1) if at else 1])
     msg.headers.insert(pos, ["Via", via])
@@ -260,8 +263,8 @@ def m_via_sentby(rng, msg, env):
     v = msg.headers[at[0]][1]
     proto, _, rest = v.partition(" ")
     params = rest.split(";", 1)[1] if ";" in rest else ""
-    host = rng.choice(["127.0.0.1:1", "127.0.0.1", "256.1.1.1:5060", "[::1]:5060", "", "host.invalid:0",
-                       "127.0.0.1:99999", "127.0.0.1:-5", _junk(rng, 20)])
+    host = rng.choice(["127.0.0.1:1", "127.0.0.1", "127.0.0.2:9", "[::1]:5060", "", "127.0.0.1:0",
+                       "127.0.0.1:99999", "127.0.0.1:-5", "[::zz]", "127.0.0.1:" + "9" * 30])
     if rng.random() < 0.5:
         params = params.replace(";rport", "").replace("rport;", "").replace("rport", "")
     msg.headers[at[0]][1] = f"{proto} {host}" + (f";{params}" if params else "")
@@ -290,9 +293,12 @@ def m_tag(rng, msg, env):
         return
     t = param(v, "tag")
     base = v.replace(f";tag={t}", "") if t is not None else v
-    msg.set(name, rng.choice([f"{base};tag={new_id(rng, 8)}", base, f"{base};tag=", f"{base};tag={t};tag=x",
-                              f"{base};tag={'t' * rng.choice([300, 9000])}", f"{base};tag=\xff\xfe",
-                              f"{base};tag=\"quoted\""]))
+    value = rng.choice([f"{base};tag={new_id(rng, 8)}", base, f"{base};tag=", f"{base};tag={t or 'a'};tag=x",
+                        f"{base};tag={'t' * rng.choice([300, 9000])}", f"{base};tag=\xff\xfe",
+                        f"{base};tag=\"quoted\""])
+    if value.endswith(";tag=x") and "double-to-tag" in env.get("without", ""):
+        value = base
+    msg.set(name, value)
 
 
 def m_contact(rng, msg, env):
@@ -312,7 +318,7 @@ def m_record_route(rng, msg, env):
     c = env["carrier_port"]
     values = rng.choice([[f"<sip:127.0.0.1:{c};lr>"], [f"<sip:127.0.0.1:{c}>"], ["garbage"], ["<sip:127.0.0.1:1;lr>"],
                          [f"<sip:127.0.0.1:{env['daemon_port']};lr>"], ["<sip:[::zz];lr>"],
-                         [f"<sip:10.0.0.{i};lr>" for i in range(30)], [f"<sip:127.0.0.1:{c};lr;{_long(rng)}>"]])
+                         [f"<sip:127.0.0.{i + 2}:9;lr>" for i in range(30)], [f"<sip:127.0.0.1:{c};lr;{_long(rng)}>"]])
     at = msg.index("Via")
     pos = (at[-1] + 1) if at else 1
     for v in values:
@@ -371,7 +377,8 @@ def m_body(rng, msg, env):
         body = b"v=0\r\no=\r\ns=\r\nc=IN IP6 ::zz\r\nm=audio -1 RTP/AVP\r\nm=video 99999999999 x\r\n" + b"a=\r\n" * 50
     elif choice == "multipart":
         msg.set("Content-Type", "multipart/mixed;boundary=zz")
-        body = b"--zz\r\nContent-Type: application/sdp\r\n\r\n" + b + b"\r\n--zz\r\nContent-Type: x\r\n\r\n\xff\r\n--zz--"
+        body = (b"--zz\r\nContent-Type: application/sdp\r\n\r\n" + b +
+                b"\r\n--zz\r\nContent-Type: x\r\n\r\n\xff\r\n--zz--")
     else:
         body = b""
     _set_body(msg, body, fix_length=rng.random() < 0.8)
@@ -393,7 +400,8 @@ def m_user(rng, msg, env):
                        "%00", "+", "1555;user=phone", "\xff\xfe", "+44 20 7946 0000", "*67" + "5551230001"])
     tag = msg.tag(name) if name in ("From", "To") else None
     uri = rng.choice([f"<sip:{user}@127.0.0.1>", f"<tel:{user}>", f"sip:{user}@127.0.0.1", f"<sip:{user}@>"])
-    msg.set(name, uri + (f";tag={tag}" if tag else "") + (";party=calling;privacy=full" if name == "Remote-Party-ID" else ""))
+    rpid = ";party=calling;privacy=full" if name == "Remote-Party-ID" else ""
+    msg.set(name, uri + (f";tag={tag}" if tag else "") + rpid)
     if rng.random() < 0.3:
         msg.set("Privacy", rng.choice(["id", "none", "header;user", _junk(rng, 10)]))
 
@@ -405,7 +413,7 @@ def m_ruri(rng, msg, env):
     ruri = rng.choice(["sip:127.0.0.1", f"sip:{_long(rng)}@127.0.0.1", "sips:1555@127.0.0.1", "tel:+15550001200",
                        "sip:15550001200@127.0.0.1;user=phone?Subject=x&Priority=urgent", "garbage", "sip:@",
                        "sip:15550001200@[::zz]", "sip:15550001200@127.0.0.1:0", "http://x/", "sip:\xff\xfe@127.0.0.1",
-                       ruri + ";maddr=10.0.0.1;transport=tcp"])
+                       ruri + ";maddr=127.0.0.7;transport=tcp"])
     msg.first = f"{method} {ruri} {ver}"
 
 
@@ -457,7 +465,8 @@ def m_reason(rng, msg, env):
         "SIP;cause=603;text=\"Network Blocked\"", "Q.850;cause=21;text=\"Call rejected\"",
         "SIP;cause=99999999999999;text=\"x\"", "SIP;text=\"unbalanced", "garbage", "SIP;cause=;text=",
         "SIP;cause=608;text=\"" + "".join(rng.choice(BAD_UTF8) for _ in range(4)) + "\"",
-        "Q.850;cause=16, SIP;cause=200;text=\"Call completed elsewhere\"", "SIP;cause=603;text=\"" + "T" * 9000 + "\""])])
+        "Q.850;cause=16, SIP;cause=200;text=\"Call completed elsewhere\"",
+        "SIP;cause=603;text=\"" + "T" * 9000 + "\""])])
 
 
 def m_extensions(rng, msg, env):
@@ -468,7 +477,8 @@ def m_extensions(rng, msg, env):
                               ("Min-SE", "99999999999"), ("Allow", _junk(rng, 30)), ("Expires", "-1"),
                               ("Retry-After", rng.choice(["5", "-1", "abc", "99999999999 (x)"])),
                               ("Call-Info", "<http://x>;purpose=" + _junk(rng, 12)),
-                              ("Warning", "399 host \"" + _junk(rng, 20) + "\""), ("Event", "refer;id=" + _junk(rng, 5)),
+                              ("Warning", "399 host \"" + _junk(rng, 20) + "\""),
+                              ("Event", "refer;id=" + _junk(rng, 5)),
                               ("WWW-Authenticate", "Digest realm=\"x\", nonce=\"" + _junk(rng, 12) + "\""),
                               ("Proxy-Authenticate", "Digest realm=, nonce, algorithm=SHA-999"),
                               ("Authorization", "Digest username=\"\xff\", response=\"\"")])
@@ -551,6 +561,53 @@ def mutate(rng, msg, env, count):
         data = RAW_MUTATIONS[name](rng, data)
         names.append("raw_" + name)
     return data, names
+
+
+def hosts_are_literal(data):
+    """False when a Contact, Route or Record-Route of the message names a
+    host that is not an IPv4 literal (one the relay would look up in DNS),
+    or when the message no longer parses."""
+    msg = Msg.parse(data)
+    if msg is None:
+        return True  # nothing the relay will route by
+    for name in ("Contact", "Route", "Record-Route"):
+        for value in msg.get_all(name):
+            for part in value.split(","):
+                uri = uri_of(part.strip()) or ""
+                if uri in ("", "*") or ":" not in uri:
+                    continue
+                host = uri.split(":", 1)[1].split("@")[-1].split(";")[0].split("?")[0].split(":")[0]
+                if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+                    return False
+    return True
+
+
+def uri_is_folded(data):
+    """True when a Contact, Route or Record-Route URI of the message has a
+    line break (folding) inside it."""
+    msg = Msg.parse(data)
+    if msg is None:
+        return False
+    for name in ("Contact", "Route", "Record-Route"):
+        for value in msg.get_all(name):
+            for part in value.split(","):
+                if re.search(r"\s", uri_of(part.strip()) or ""):
+                    return True
+    return False
+
+
+SINGLE_NUMBERS = {"max-forwards", "expires", "min-expires", "session-expires", "x", "min-se", "rseq",
+                  "content-length", "l", "timestamp", "retry-after"}
+
+
+def repeats_single_number(data):
+    """True when a request carries twice a single-instance header whose
+    value is a number (two Max-Forwards, two Expires, ...)."""
+    msg = Msg.parse(data)
+    if msg is None or not msg.is_request:
+        return False
+    names = [COMPACT.get(n.strip().lower(), n.strip().lower()) for n, _ in msg.headers]
+    return any(names.count(n) > 1 for n in set(names) & SINGLE_NUMBERS)
 
 
 def rng_for(seed, iteration):
