@@ -7,6 +7,9 @@
 
 namespace sippacer::metrics {
 
+namespace {
+
+// Length of the valid multi-byte UTF-8 sequence starting at s[i], or 0.
 size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t len = 0;
@@ -30,6 +33,18 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
     cp = (cp << 6) | (cc & 0x3F);
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+}  // namespace
+
+size_t AppendUtf8Sequence(std::string& out, absl::string_view s, size_t i) {
+  const size_t len = Utf8SequenceLength(s, i);
+  if (len == 0) {
+    out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    return 1;
+  }
+  out.append(s.data() + i, len);
   return len;
 }
 
@@ -66,14 +81,7 @@ void AppendJsonString(std::string& out, absl::string_view value) {
       ++i;
       continue;
     }
-    const size_t len = Utf8SequenceLength(value, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
-    } else {
-      out.append(value.data() + i, len);
-      i += len;
-    }
+    i += AppendUtf8Sequence(out, value, i);
   }
   out.push_back('"');
 }

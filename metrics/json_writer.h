@@ -47,8 +47,9 @@ class JsonWriter {
 // Appends `value` to `out` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, absl::string_view value);
 
-// Length of the valid multi-byte UTF-8 sequence starting at s[i], or 0 if
-// it is not one (ASCII bytes included: callers handle those first).
-size_t Utf8SequenceLength(absl::string_view s, size_t i);
+// Appends the multi-byte UTF-8 sequence starting at s[i] (a byte >= 0x80),
+// or U+FFFD if it is not a valid one; returns the bytes of `s` consumed.
+// Whatever a carrier sends, what we write is valid UTF-8 (JSON, COPY text).
+size_t AppendUtf8Sequence(std::string& out, absl::string_view s, size_t i);
 
 }  // namespace sippacer::metrics

@@ -23,14 +23,7 @@ void AppendCopyText(std::string& out, absl::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const char c = s[i];
     if (static_cast<unsigned char>(c) >= 0x80) {
-      const size_t len = metrics::Utf8SequenceLength(s, i);
-      if (len == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.data() + i, len);
-        i += len;
-      }
+      i += metrics::AppendUtf8Sequence(out, s, i);
       continue;
     }
     switch (c) {
