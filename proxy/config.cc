@@ -176,6 +176,13 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
     return FlagError("strip_headers", p.status().message());
   }
   c.headers = *HeaderPolicy::Parse(f.pass_headers, f.strip_headers);
+  if (f.refer == "relay") {
+    c.refer = Config::Refer::kRelay;
+  } else if (f.refer == "refuse") {
+    c.refer = Config::Refer::kRefuse;
+  } else {
+    return FlagError("refer", "must be relay or refuse");
+  }
   if (!absl::ParseDuration(f.tcp_idle_timeout, &c.tcp_idle_timeout) || c.tcp_idle_timeout < absl::Seconds(1) ||
       c.tcp_idle_timeout > absl::Hours(24)) {
     return FlagError("tcp_idle_timeout", absl::StrCat("'", f.tcp_idle_timeout, "' is not a duration from 1s to 24h"));

@@ -37,9 +37,10 @@ enum class CallerIdSource { kPai, kRpid, kFrom };
 struct FlagValues {
   std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
   std::string allow, caller_id;
-  std::string pass_headers = std::string(HeaderPolicy::kDefaultPass), strip_headers;
+  std::string pass_headers, strip_headers;
   std::string tcp_idle_timeout = "2m";
   std::string ring_timeout = "185s";
+  std::string refer = "relay";
   int tcp_max_connections = 4096;
   int tcp_max_per_source = 64;
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
@@ -58,7 +59,9 @@ struct Config {
   size_t tcp_max_per_source = 64;
   absl::Duration ring_timeout = absl::Seconds(185);  // SIP Timer C: after a 1xx, no final for this long
   std::vector<CallerIdSource> caller_id;
-  HeaderPolicy headers;            // what crosses between the legs (--pass_headers, --strip_headers)
+  HeaderPolicy headers;  // what crosses between the legs (--pass_headers, --strip_headers)
+  enum class Refer { kRelay, kRefuse };
+  Refer refer = Refer::kRelay;     // in-dialog REFER: passed to the other leg, or answered 405
   flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;
   std::string carriers_path;

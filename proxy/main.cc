@@ -22,9 +22,11 @@ ABSL_FLAG(std::string, trunk_auth_user, "", "digest user for trunks that challen
 ABSL_FLAG(std::string, trunk_auth_password_file, "", "file whose first line is the digest password");
 ABSL_FLAG(std::string, allow, "127.0.0.0/8", "CIDRs allowed to send new INVITEs");
 ABSL_FLAG(std::string, caller_id, "pai,from", "where the originating number is read: pai, rpid, from");
-ABSL_FLAG(std::string, pass_headers, std::string(sippacer::proxy::HeaderPolicy::kDefaultPass),
-          "headers passed between the legs, by name ('X-' is a prefix); docs/headers.md");
-ABSL_FLAG(std::string, strip_headers, "", "headers never passed between the legs, by name or prefix");
+ABSL_FLAG(std::string, pass_headers, "",
+          "headers passed between the legs besides the default list, by name ('P-' is a prefix); docs/headers.md");
+ABSL_FLAG(std::string, refer, "relay", "in-dialog REFER: relay (to the other leg, NOTIFYs back) or refuse (405)");
+ABSL_FLAG(std::string, strip_headers, "",
+          "headers of the default list never passed between the legs, by name or prefix");
 ABSL_FLAG(std::string, tcp_idle_timeout, "2m",
           "a TCP connection with no message and no transaction for this long is closed");
 ABSL_FLAG(int32_t, tcp_max_connections, 4096,
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   f.caller_id = absl::GetFlag(FLAGS_caller_id);
   f.pass_headers = absl::GetFlag(FLAGS_pass_headers);
   f.strip_headers = absl::GetFlag(FLAGS_strip_headers);
+  f.refer = absl::GetFlag(FLAGS_refer);
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
   f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
   f.tcp_max_connections = absl::GetFlag(FLAGS_tcp_max_connections);

@@ -30,6 +30,8 @@ struct RelayCounters {
   RelayCounter acks_dropped;      // ACKs that completed no INVITE of ours
   RelayCounter late_answers;      // a 2xx that crossed our CANCEL: ACKed (and, for a call, hung up)
   RelayCounter ring_timeouts;     // INVITEs CANCELled by us at --ring_timeout
+  RelayCounter pracks_sent;       // PRACKs of reliable provisionals (RFC 3262, per leg)
+  RelayCounter session_expiries;  // calls ended because no session refresh came (RFC 4028)
   RelayCounter loops;             // INVITEs that already passed through us (482)
   RelayCounter refusals_dropped;  // over a source's refusal budget: no answer
   RelayCounter degraded;          // a resource sofia could not give us: 500

@@ -85,6 +85,11 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_late_answers_total ", v.relay->late_answers.Get(), "\n");
   Head(out, "sippacer_ring_timeouts_total", "counter", "INVITEs cancelled by sippacer at --ring_timeout.");
   absl::StrAppend(&out, "sippacer_ring_timeouts_total ", v.relay->ring_timeouts.Get(), "\n");
+  Head(out, "sippacer_pracks_sent_total", "counter", "PRACKs sent for reliable provisional answers (RFC 3262).");
+  absl::StrAppend(&out, "sippacer_pracks_sent_total ", v.relay->pracks_sent.Get(), "\n");
+  Head(out, "sippacer_session_expiries_total", "counter",
+       "Calls hung up by sippacer because no session refresh came in time (RFC 4028).");
+  absl::StrAppend(&out, "sippacer_session_expiries_total ", v.relay->session_expiries.Get(), "\n");
   Head(out, "sippacer_invites_paced_total", "counter", "INVITEs refused (or, in dry run, marked) by pacing.");
   absl::StrAppend(&out, "sippacer_invites_paced_total ", v.pacer->paced_total(), "\n");
   Head(out, "sippacer_numbers", "gauge", "Tracked caller-ID numbers by pacing state.");

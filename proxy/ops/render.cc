@@ -191,6 +191,8 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("acks_dropped").Uint(v.relay->acks_dropped.Get());
   w.Key("late_answers").Uint(v.relay->late_answers.Get());
   w.Key("ring_timeouts").Uint(v.relay->ring_timeouts.Get());
+  w.Key("pracks_sent").Uint(v.relay->pracks_sent.Get());
+  w.Key("session_expiries").Uint(v.relay->session_expiries.Get());
   w.Key("loops_refused").Uint(v.relay->loops.Get());
   w.Key("out_of_dialog_refused").Uint(v.relay->out_of_dialog_refused.Get());
   w.Key("refusals_dropped").Uint(v.relay->refusals_dropped.Get());

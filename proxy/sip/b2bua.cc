@@ -17,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "proxy/log.h"
+#include "proxy/sip/header_copy.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -31,7 +32,11 @@ int NewMessageCb(nta_agent_magic_t* m, nta_agent_t*, msg_t* msg, sip_t* sip) {
 constexpr int kRefusalsPerSourceSecond = 200;
 
 // The methods the relay serves: in an Allow header of 405 and OPTIONS answers.
-constexpr char kAllow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+constexpr char kAllow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK";
+// In a dialog, with --refer=relay, transfers and their notifications too.
+constexpr char kAllowInDialog[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE";
+// The option tags the relay serves (HeaderPolicy::kOptionTags), on its own answers.
+constexpr const char* kSupported = HeaderPolicy::kOptionTags.data();
 
 // Methods that start something outside a dialog other than a call
 // (registration, subscription, pager message, publication): 405 with Allow.
@@ -129,6 +134,9 @@ absl::Status B2bua::Start() {
   const std::string url = config_.listen.ToUrl();
   agent_ = nta_agent_create(
       root_, URL_STRING_MAKE(url.c_str()), NewMessageCb, reinterpret_cast<nta_agent_magic_t*>(this), NTATAG_UA(1),
+      // Keep each header's received bytes: passed headers are relayed as
+      // received, never parsed and encoded again (CopiedHeaders).
+      NTATAG_SIPFLAGS(MSG_DO_CANONIC | MSG_DO_EXTRACT_COPY),
       // Answers go to the port a request came from, whatever its
       // Via says: one that cannot be sent (a Via port of 0) leaves
       // sofia's transaction half-done, and an ACK to it aborts.
@@ -184,6 +192,8 @@ absl::Status B2bua::Start() {
                        config_.trunk_listen ? absl::StrCat(" from ", config_.trunk_listen->ToUrl()) : ""));
   return absl::OkStatus();
 }
+
+const char* B2bua::AllowedMethods() const { return config_.refer == Config::Refer::kRelay ? kAllowInDialog : kAllow; }
 
 const char* B2bua::TportIdent(bool trunk_side) const {
   if (!config_.trunk_listen) return nullptr;  // one transport set serves both legs
@@ -267,7 +277,7 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
     return 0;
   }
   if (method == sip_method_options) {  // keepalive pings from trunks and dialers
-    nta_msg_treply(agent_, msg, SIP_200_OK, SIPTAG_ALLOW_STR(kAllow), TAG_END());
+    nta_msg_treply(agent_, msg, SIP_200_OK, SIPTAG_ALLOW_STR(kAllow), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
     return 0;
   }
   if (method == sip_method_ack) {  // a stray ACK has nothing to acknowledge
@@ -313,16 +323,16 @@ int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
   return 0;
 }
 
-std::string B2bua::PassedHeaders(const sip_t* sip) const {
-  std::string out;
-  if (sip == nullptr) return out;
-  // Headers sofia-sip has no class for (Identity, Diversion, History-Info,
-  // X- ...) stay as received: name and raw value.
-  for (const sip_unknown_t* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
-    if (u->un_name == nullptr || u->un_value == nullptr || !config_.headers.Passes(u->un_name)) continue;
-    absl::StrAppend(&out, u->un_name, ": ", u->un_value, "\r\n");
-  }
-  return out;
+bool B2bua::RefuseUnservedRequire(nta_incoming_t* irq, const sip_t* sip) {
+  // RFC 3261 8.2.2.3: an extension the request requires and we do not
+  // serve end to end is refused with 420, naming it.
+  const std::string unserved = CopiedHeaders::UnservedTags(reinterpret_cast<const msg_list_t*>(sip->sip_require));
+  if (unserved.empty()) return false;
+  LogRateLimited("WARN", "relay", absl::StrCat("a request requiring ", unserved, " got 420"));
+  nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR(unserved.c_str()),
+                      SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
+  nta_incoming_destroy(irq);
+  return true;
 }
 
 std::string B2bua::TrunkRequestUri(const url_t* dialed) const {
@@ -413,15 +423,7 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
     LogRateLimited("WARN", "relay", "an INVITE without a usable From, To, Call-ID, Max-Forwards or Contact got 400");
     return 400;
   }
-  if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {
-    // Reliable provisionals end to end would need PRACK relayed in step with
-    // sofia's own 100rel state (and its 1.12.11 aborts on some orders of
-    // them): we say so, and the dialer retries without requiring it.
-    LogRateLimited("WARN", "relay", "an INVITE requiring 100rel got 420");
-    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR("100rel"), TAG_END());
-    nta_incoming_destroy(irq);
-    return 0;
-  }
+  if (RefuseUnservedRequire(irq, sip)) return 0;
   if (sip->sip_to->a_tag != nullptr) {
     // A To tag names a dialog, and no dialog of ours matched it (RFC 3261
     // 12.2.2): relaying it would make a call the dialer cannot hang up.
@@ -457,6 +459,8 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   call->callee = std::move(callee);
   call->invite_at = now;
   call->a_call_id = sip->sip_call_id->i_id;
+  call->dialer_requires_100rel = sip_has_feature(sip->sip_require, "100rel");
+  call->dialer_supports_100rel = call->dialer_requires_100rel || sip_has_feature(sip->sip_supported, "100rel");
   if (decision.refuse) call->paced_action = std::string(decision.action);  // dry run
 
   // The A leg: we are the dialer's UAS, so local = To, remote = From.
@@ -538,9 +542,8 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
   // A re-sent INVITE (digest retry) was decremented when it was first built.
   const int hop = resend ? 0 : 1;
   mf->mf_count = inv->sip_max_forwards ? inv->sip_max_forwards->mf_count - hop : 70 - hop;
-  const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(inv);
-  const sip_privacy_t* privacy = sip_privacy(inv);
-  const std::string passed = PassedHeaders(inv);
+  // P-Asserted-Identity, Privacy, Identity ... as the dialer wrote them.
+  const CopiedHeaders passed(config_.headers, inv);
   call->b_invite = nta_outgoing_tcreate(
       call->b_leg,
       [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
@@ -549,9 +552,8 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
       },
       reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE, URL_STRING_MAKE(ruri.c_str()),
       SIPTAG_MAX_FORWARDS(mf), TPTAG_IDENT(TportIdent(true)), SIPTAG_CONTACT(ContactFor(true)),
-      SIPTAG_P_ASSERTED_IDENTITY(pai), SIPTAG_PRIVACY(privacy),
-      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())), SIPTAG_CONTENT_TYPE(inv->sip_content_type),
-      SIPTAG_PAYLOAD(inv->sip_payload), SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_END());
+      SIPTAG_CONTENT_TYPE(inv->sip_content_type), SIPTAG_PAYLOAD(inv->sip_payload),
+      SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_NEXT(passed.tags()));
   if (call->b_invite == nullptr) return false;
   return true;
 }

@@ -52,9 +52,9 @@ class B2bua {
   bool HasBadHeader(const sip_t* sip, absl::string_view name) const;
   // Whether these Contact and Record-Route URIs can address a request.
   static bool UsableTarget(const sip_contact_t* contact, const sip_record_route_t* route);
-  // The headers of `sip` that cross to the other leg (Config::headers), as
-  // header lines for SIPTAG_HEADER_STR; values as received.
-  std::string PassedHeaders(const sip_t* sip) const;
+  // Answers 420 to a request requiring an option tag the relay does not
+  // serve (HeaderPolicy::kOptionTags); false when there is none.
+  bool RefuseUnservedRequire(nta_incoming_t* irq, const sip_t* sip);
   // The request-URI toward the trunk for the number the dialer dialed.
   std::string TrunkRequestUri(const url_t* dialed) const;
   // Whether an answer to this request outside a dialog can be sent back.
@@ -74,6 +74,7 @@ class B2bua {
   int OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_t* sip);
   int OnReinviteAck(Call* call, nta_incoming_t* irq, const sip_t* sip);
   int OnRelayedInviteCancel(RelayedRequest* rr, const sip_t* sip);
+  int OnDialerPrack(Call* call, nta_reliable_t* rel, nta_incoming_t* prack);
   bool HasInviteInFlight(const Call* call) const;
 
  private:
@@ -89,6 +90,11 @@ class B2bua {
   bool RetryWithCredentials(Call* call, const sip_t* challenge);
   void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
   void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);
+  void RelayProvisionalToDialer(Call* call, nta_outgoing_t* orq, const sip_t* sip, int status);
+  // PRACKs a reliable provisional that `invite` (ours, on that leg) got.
+  void Prack(Call* call, bool to_trunk, nta_outgoing_t* invite, const sip_t* provisional);
+  // Allow for an in-dialog refusal: what the relay serves in a dialog.
+  const char* AllowedMethods() const;
   void ForwardAck(Call* call, bool to_trunk, const sip_t* ack);
   // Sends the ACK for a 2xx that `target` (an INVITE client transaction on
   // that leg) received; `ack` is the one to copy the body from, if any.

@@ -5,6 +5,7 @@
 // (we are its UAS), the B leg faces the trunk (we are its UAC).
 
 #include <sofia-sip/auth_client.h>
+#include <sofia-sip/msg.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_alloc.h>
 
@@ -34,7 +35,10 @@ struct RelayedRequest {
 
 struct Call {
   explicit Call(B2bua* b2b) : owner(b2b) { su_home_init(home); }
-  ~Call() { su_home_deinit(home); }
+  ~Call() {
+    if (held_provisional != nullptr) msg_destroy(held_provisional);
+    su_home_deinit(home);
+  }
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
 
@@ -66,6 +70,12 @@ struct Call {
   bool ringing_seen = false;
   bool network_blocked = false;
   std::string reason_header;
+  bool dialer_supports_100rel = false;  // its INVITE's Supported or Require
+  bool dialer_requires_100rel = false;
+  // Our reliable provisional the dialer has not PRACKed yet, and the
+  // carrier's latest provisional waiting for that PRACK.
+  nta_reliable_t* dialer_unpracked = nullptr;
+  msg_t* held_provisional = nullptr;
   bool cancelled = false;       // the dialer sent CANCEL
   bool cancel_pending = false;  // ... and ours waits for the trunk's first provisional
   bool answered = false;        // 2xx relayed to the dialer

@@ -4,15 +4,19 @@
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "metrics/call_outcome.h"
 #include "proxy/log.h"
-#include "proxy/sip/sip_text.h"
 #include "proxy/sip/b2bua.h"
+#include "proxy/sip/header_copy.h"
+#include "proxy/sip/sip_text.h"
 
 namespace sippacer::proxy {
 
@@ -22,18 +26,14 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
   const absl::Time now = absl::Now();
   if (status < 200) {
     if (call->cancel_pending) CancelWhenProvisional(orq, &call->cancel_pending);
-    if (status == 100 || call->final_code != 0) return 0;
+    if (status == 100) return 0;
+    if (sip != nullptr && sip->sip_rseq != nullptr) Prack(call, /*to_trunk=*/true, orq, sip);
+    if (call->final_code != 0) return 0;
     if (status == 180 || status == 183) {
       if (!call->ringing_seen) call->first_ring_at = now;
       call->ringing_seen = true;
     }
-    if (call->a_invite && !call->cancelled) {
-      const std::string passed = PassedHeaders(sip);
-      nta_incoming_treply(call->a_invite, status, PhraseOf(sip, status), SIPTAG_CONTACT(nta_agent_contact(agent_)),
-                          TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
-                          SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
-                          SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
-    }
+    if (call->a_invite && !call->cancelled) RelayProvisionalToDialer(call, orq, sip, status);
     return 0;
   }
   // A challenge to an INVITE the dialer has cancelled ends it: answering it
@@ -111,19 +111,102 @@ void B2bua::RelayFinalToDialer(Call* call, const sip_t* sip, int status, const c
   counters_.finals_relayed.Add();
   if (call->a_invite == nullptr) return;
   const bool ok = status < 300;
-  const std::string passed = PassedHeaders(sip);
-  nta_incoming_treply(
-      call->a_invite, status, phrase, SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
-      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
-      // What carriers say about why (603+ redress data) reaches the dialer intact.
-      SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CALL_INFO(sip ? sip->sip_call_info : nullptr),
-      SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : nullptr), SIPTAG_WARNING(sip ? sip->sip_warning : nullptr),
-      SIPTAG_CONTENT_TYPE(sip && ok ? sip->sip_content_type : nullptr),
-      SIPTAG_PAYLOAD(sip && ok ? sip->sip_payload : nullptr), TAG_END());
+  // What carriers say about why (a 603+'s Reason and Call-Info redress
+  // data, Retry-After, Warning) reaches the dialer as the carrier wrote it.
+  const CopiedHeaders passed(config_.headers, sip);
+  nta_incoming_treply(call->a_invite, status, phrase, SIPTAG_CONTACT(ok ? nta_agent_contact(agent_) : nullptr),
+                      SIPTAG_CONTENT_TYPE(sip && ok ? sip->sip_content_type : nullptr),
+                      SIPTAG_PAYLOAD(sip && ok ? sip->sip_payload : nullptr), TAG_NEXT(passed.tags()));
   if (!ok) {
     nta_incoming_destroy(call->a_invite);  // NTA keeps it until the dialer's ACK
     call->a_invite = nullptr;
   }
+}
+
+void B2bua::RelayProvisionalToDialer(Call* call, nta_outgoing_t* orq, const sip_t* sip, int status) {
+  // 100rel is per leg (RFC 3262). A dialer that requires it gets every
+  // provisional reliably; one that only supports it gets reliably what the
+  // carrier sent reliably or with SDP (an early answer it must not miss);
+  // any other dialer gets the provisional and its SDP unreliably.
+  const CopiedHeaders passed(config_.headers, sip, /*with_100rel=*/false);
+  const char* phrase = PhraseOf(sip, status);
+  const bool reliable = call->dialer_requires_100rel || (call->dialer_supports_100rel && sip != nullptr &&
+                                                         (sip->sip_rseq != nullptr || sip->sip_payload != nullptr));
+  if (reliable && call->dialer_unpracked != nullptr) {
+    // One reliable provisional in flight at a time (sofia's own queue of
+    // them loses some, and its timers once aborted on it): the latest one
+    // waits for the dialer's PRACK of the previous.
+    if (call->held_provisional != nullptr) msg_destroy(call->held_provisional);
+    call->held_provisional = nta_outgoing_getresponse(orq);
+    return;
+  }
+  if (reliable) {
+    call->dialer_unpracked = nta_reliable_treply(
+        call->a_invite,
+        [](nta_reliable_magic_t* m, nta_reliable_t* rel, nta_incoming_t* prack, const sip_t*) {
+          auto* c = reinterpret_cast<Call*>(m);
+          return c->owner->OnDialerPrack(c, rel, prack);
+        },
+        reinterpret_cast<nta_reliable_magic_t*>(call), status, phrase, SIPTAG_CONTACT(nta_agent_contact(agent_)),
+        SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr), SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr),
+        TAG_NEXT(passed.tags()));
+    if (call->dialer_unpracked != nullptr || call->dialer_requires_100rel) return;
+  }
+  nta_incoming_treply(call->a_invite, status, phrase, SIPTAG_CONTACT(nta_agent_contact(agent_)),
+                      SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+                      SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_NEXT(passed.tags()));
+}
+
+int B2bua::OnDialerPrack(Call* call, nta_reliable_t* rel, nta_incoming_t* prack) {
+  // The dialer PRACKed our reliable provisional (prack set), or it never
+  // will: a final answer went out, or its PRACK timed out (then
+  // OnDialerCancelOrAck gives the call up).
+  if (call->dialer_unpracked == rel) call->dialer_unpracked = nullptr;
+  nta_reliable_destroy(rel);
+  msg_t* held = std::exchange(call->held_provisional, nullptr);
+  if (held != nullptr) {
+    const sip_t* s = sip_object(held);
+    if (prack != nullptr && s != nullptr && s->sip_status != nullptr && call->a_invite && !call->cancelled &&
+        call->final_code == 0) {
+      RelayProvisionalToDialer(call, nullptr, s, s->sip_status->st_status);
+    }
+    msg_destroy(held);
+  }
+  return 200;
+}
+
+void B2bua::Prack(Call* call, bool to_trunk, nta_outgoing_t* invite, const sip_t* provisional) {
+  // Sofia hands reliable provisionals to us to PRACK (RFC 3262 per leg).
+  // A provisional with RSeq but without Require: 100rel is not reliable.
+  if (!sip_has_feature(provisional->sip_require, "100rel") || provisional->sip_to == nullptr ||
+      provisional->sip_to->a_tag == nullptr) {
+    return;
+  }
+  nta_leg_t* leg = to_trunk ? call->b_leg : call->a_leg;
+  if (leg == nullptr) return;
+  const char* rtag = nta_leg_get_rtag(leg);
+  if (rtag == nullptr) {
+    // The early dialog the PRACK belongs to: the carrier's tag and route.
+    nta_leg_rtag(leg, provisional->sip_to->a_tag);
+    if (UsableTarget(provisional->sip_contact, provisional->sip_record_route)) {
+      nta_leg_client_reroute(leg, provisional->sip_record_route, provisional->sip_contact, 1);
+    }
+  } else if (!su_casematch(rtag, provisional->sip_to->a_tag)) {
+    // A second fork's early dialog: our leg follows the first one.
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "a reliable provisional from a second early dialog was not PRACKed");
+    return;
+  }
+  nta_outgoing_t* prack = nta_outgoing_prack(
+      leg, invite, [](nta_outgoing_magic_t*, nta_outgoing_t*, const sip_t*) { return 0; }, nullptr, nullptr, nullptr,
+      NTATAG_RSEQ(provisional->sip_rseq->rs_response), TPTAG_IDENT(TportIdent(to_trunk)), TAG_END());
+  if (prack == nullptr) {
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not PRACK a reliable provisional");
+    return;
+  }
+  counters_.pracks_sent.Add();
+  nta_outgoing_destroy(prack);  // sofia retransmits it until answered
 }
 
 bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
@@ -161,6 +244,17 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
 }
 
 int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr && call->final_code == 0 && !call->cancelled) {
+    // Before any final answer, sofia times the INVITE out only when the
+    // dialer never PRACKed a reliable provisional; it answers 503 next.
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "a dialer never PRACKed a reliable provisional: 503, the call given up");
+    call->cancelled = true;
+    call->final_code = 503;
+    call->final_phrase = "Reliable Response Time-Out";
+    if (call->b_invite && !call->answered) CancelWhenProvisional(call->b_invite, &call->cancel_pending);
+    return 0;
+  }
   if (sip == nullptr || sip->sip_request == nullptr) return 0;
   if (sip->sip_request->rq_method == sip_method_cancel) {
     // NTA answers the CANCEL 200 and the INVITE 487 after we return.
@@ -251,15 +345,18 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
   }
   nta_leg_t* out_leg = from_dialer ? call->b_leg : call->a_leg;
   if (out_leg == nullptr) return 481;
-  if (sip->sip_require != nullptr && sip_has_feature(sip->sip_require, "100rel")) {
-    nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR("100rel"), TAG_END());
+  if (RefuseUnservedRequire(irq, sip)) return 0;
+  if (method == sip_method_refer && config_.refer == Config::Refer::kRefuse) {
+    nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(AllowedMethods()), TAG_END());
     nta_incoming_destroy(irq);
-    return 0;  // as for a new INVITE (HandleInvite)
+    return 0;
   }
   call->relayed.push_back(RelayedRequest{call, irq, nullptr, from_dialer, method});
   RelayedRequest* rr = &call->relayed.back();
-  const bool with_contact = method == sip_method_invite || method == sip_method_update;
-  const std::string passed = PassedHeaders(sip);
+  // A target refresh names us as the target on the other leg (RFC 3261 12.2).
+  const bool with_contact = method == sip_method_invite || method == sip_method_update ||
+                            method == sip_method_subscribe || method == sip_method_notify;
+  const CopiedHeaders passed(config_.headers, sip);
   rr->orq = nta_outgoing_tcreate(
       out_leg,
       [](nta_outgoing_magic_t* m, nta_outgoing_t* o, const sip_t* s) {
@@ -268,9 +365,7 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
       },
       reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name, nullptr,
       TPTAG_IDENT(TportIdent(from_dialer)), SIPTAG_CONTACT(with_contact ? ContactFor(from_dialer) : nullptr),
-      TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())), SIPTAG_REASON(sip->sip_reason),
-      SIPTAG_EVENT(sip->sip_event), SIPTAG_RSEQ(nullptr), SIPTAG_RACK(sip->sip_rack),
-      SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
+      SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_NEXT(passed.tags()));
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
     counters_.degraded.Add();
@@ -314,12 +409,14 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
   Call* call = rr->call;
   if (status < 200) {
     if (rr->cancel_pending && rr->orq) CancelWhenProvisional(rr->orq, &rr->cancel_pending);
+    if (status > 100 && sip != nullptr && sip->sip_rseq != nullptr && rr->method == sip_method_invite) {
+      Prack(call, rr->from_dialer, orq, sip);  // our copy went to the other leg
+    }
     if (status > 100 && rr->irq) {
-      const std::string passed = PassedHeaders(sip);
+      const CopiedHeaders passed(config_.headers, sip, /*with_100rel=*/false);
       nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
-                          TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
                           SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
-                          SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+                          SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_NEXT(passed.tags()));
     }
     return 0;
   }
@@ -334,12 +431,13 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
     rr->irq = nullptr;
   }
   if (rr->irq) {
-    const std::string passed = PassedHeaders(sip);
-    nta_incoming_treply(
-        rr->irq, status, PhraseOf(sip, status), TAG_IF(!passed.empty(), SIPTAG_HEADER_STR(passed.c_str())),
-        SIPTAG_CONTACT(reinvite_ok || rr->method == sip_method_update ? ContactFor(!rr->from_dialer) : nullptr),
-        SIPTAG_REASON(sip ? sip->sip_reason : nullptr), SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
-        SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_END());
+    const CopiedHeaders passed(config_.headers, sip);
+    const bool target_refresh =
+        reinvite_ok || (status < 300 && (rr->method == sip_method_update || rr->method == sip_method_subscribe));
+    nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
+                        SIPTAG_CONTACT(target_refresh ? ContactFor(!rr->from_dialer) : nullptr),
+                        SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
+                        SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_NEXT(passed.tags()));
     if (reinvite_ok) {
       // The ACK that arrives for this 2xx completes our client transaction on
       // the other leg: hold it (sofia must still find it) and expect that CSeq.

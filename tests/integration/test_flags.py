@@ -26,6 +26,8 @@ cases = [
     (["--trunk=127.0.0.1:5070", "--ring_timeout=2h"], "--ring_timeout"),
     (["--trunk=127.0.0.1:5070", "--tcp_max_connections=0"], "--tcp_max_connections"),
     (["--trunk=127.0.0.1:5070", "--pass_headers=Identity,X Bad"], "--pass_headers"),
+    (["--trunk=127.0.0.1:5070", "--pass_headers=Via"], "--pass_headers"),
+    (["--trunk=127.0.0.1:5070", "--refer=maybe"], "--refer"),
     (["--trunk=127.0.0.1:5070", "--strip_headers=X:"], "--strip_headers"),
     (["--trunk=127.0.0.1:5070", "--tcp_max_per_source=5000"], "--tcp_max_per_source"),
     (["--trunk=127.0.0.1:5070", "--false_alarm_rate=0"], "--false_alarm_rate"),

@@ -3,8 +3,9 @@ asserts on, so each one aborted the daemon) are handled before sofia sees
 the state it cannot handle. Raw UDP on both sides, so every byte is ours:
 1. an INVITE whose answer cannot be sent (Via maddr; Via port 0), then an ACK
    on its branch: sofia's half-failed transaction met the ACK (incoming_ack);
-2. an INVITE requiring 100rel: answered 420 (relaying reliable provisionals
-   reached a timer assert when several came before the PRACK);
+2. an INVITE requiring an extension the relay does not serve: answered 420
+   (reliable provisionals, several before the dialer's PRACK, once reached a
+   timer assert: relay_100rel covers them now);
 3. a CANCEL before the trunk's first provisional, then the trunk answering a
    CANCEL it never got: the CANCEL now waits for the provisional
    (outgoing_recv); it goes out at the trunk's 100;
@@ -111,12 +112,13 @@ for n, via in enumerate([f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-m1;maddr=
 port0 = [r for r in received(dialer, timeout=0.5) if r[0].startswith("SIP/2.0 483")]
 h.check(port0, "the INVITE with a Via port of 0 was answered (483) at the port it came from")
 
-# 2. Require: 100rel.
+# 2. Require: an extension not served (preconditions).
 via = f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-rel;rport"
-dialer.sendto(request("INVITE", ruri, via, "rel@x", 1, extra="Supported: 100rel\r\nRequire: 100rel\r\n", body=SDP), dst)
+dialer.sendto(request("INVITE", ruri, via, "rel@x", 1, extra="Supported: 100rel\r\nRequire: 100rel, precondition\r\n",
+                      body=SDP), dst)
 got = received(dialer, until="SIP/2.0 420", call_id="rel@x")
-h.check(got and got[-1][0].startswith("SIP/2.0 420"), f"INVITE requiring 100rel: {[g[0] for g in got]}")
-h.check_eq(headers(got[-1][1])[1].get("unsupported"), ["100rel"], "Unsupported in the 420")
+h.check(got and got[-1][0].startswith("SIP/2.0 420"), f"INVITE requiring precondition: {[g[0] for g in got]}")
+h.check_eq(headers(got[-1][1])[1].get("unsupported"), ["precondition"], "Unsupported in the 420")
 dialer.sendto(request("ACK", ruri, via, "rel@x", 1, to_tag=";tag=" + got[-1][1].split(b"tag=")[-1].split(b"\r\n")[0].decode()), dst)
 
 # 3. CANCEL before the trunk's first provisional; the trunk answers a CANCEL it never got.
