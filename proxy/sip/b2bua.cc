@@ -120,6 +120,7 @@ B2bua::~B2bua() {
     if (call->a_leg) nta_leg_destroy(call->a_leg);
     if (call->b_leg) nta_leg_destroy(call->b_leg);
     if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
+    if (call->session_timer) su_timer_destroy(call->session_timer);
   }
   calls_.clear();
   if (agent_) nta_agent_destroy(agent_);

@@ -100,6 +100,10 @@ class B2bua {
   // that leg) received; `ack` is the one to copy the body from, if any.
   void SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip_t* ack);
   void HangUpTrunk(Call* call);
+  // Session timers (session_timer.cc): a 2xx to an INVITE, re-INVITE or
+  // UPDATE relayed; the interval ran out.
+  void OnSessionRefreshed(Call* call, const sip_t* answer);
+  void OnSessionExpired(Call* call);
   // CANCELs `invite` now if it has had a provisional answer, else sets
   // *pending so the first one sends it (see the definition for why).
   void CancelWhenProvisional(nta_outgoing_t* invite, bool* pending);

@@ -8,6 +8,7 @@
 #include <sofia-sip/msg.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_alloc.h>
+#include <sofia-sip/su_wait.h>
 
 #include <list>
 #include <string>
@@ -91,7 +92,8 @@ struct Call {
   nta_outgoing_t* ack_target_dialer = nullptr;  // A leg: a relayed re-INVITE
   uint32_t ack_cseq_from_dialer = 0;
   uint32_t ack_cseq_from_trunk = 0;
-  auth_client_t* auth = nullptr;  // trunk digest credentials, once challenged
+  su_timer_t* session_timer = nullptr;  // the session interval (RFC 4028), once negotiated
+  auth_client_t* auth = nullptr;        // trunk digest credentials, once challenged
   int auth_attempts = 0;
 };
 

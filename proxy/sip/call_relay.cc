@@ -78,6 +78,7 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
     call->answered = true;
     call->answered_at = now;
     RelayFinalToDialer(call, sip, status, PhraseOf(sip, status));
+    OnSessionRefreshed(call, sip);
     return 0;
   }
   // Non-2xx: NTA has ACKed the trunk itself (hop by hop) and will absorb the
@@ -463,6 +464,9 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
       nta_incoming_destroy(rr->irq);
     }
   }
+  if (status < 300 && (rr->method == sip_method_invite || rr->method == sip_method_update) && !call->ended) {
+    OnSessionRefreshed(call, sip);
+  }
   if (rr->orq) nta_outgoing_destroy(rr->orq);
   const sip_method_t method = rr->method;
   const bool from_dialer = rr->from_dialer;
@@ -489,6 +493,7 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
   if (call->ended) return;
   call->ended = true;
   counters_.calls_active.Sub();
+  if (call->session_timer != nullptr) su_timer_reset(call->session_timer);
   if (cdr_ != nullptr) {
     CdrRecord r;
     r.ts = call->invite_at;
@@ -544,6 +549,7 @@ void B2bua::Reap() {
     if (call->a_leg) nta_leg_destroy(call->a_leg);
     if (call->b_leg) nta_leg_destroy(call->b_leg);
     if (call->auth) auc_clear_credentials(&call->auth, nullptr, nullptr);
+    if (call->session_timer) su_timer_destroy(call->session_timer);
     calls_.erase(call);
   }
   ended_.clear();

@@ -8,6 +8,8 @@ library only.
 """
 import random
 import re
+import socket
+import time
 
 COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
            "l": "content-length", "c": "content-type", "k": "supported",
@@ -614,3 +616,51 @@ def rng_for(seed, iteration):
     """The generator of one iteration: the same (seed, iteration) always
     makes the same choices, whatever ran before it."""
     return random.Random(f"{seed}:{iteration}")
+
+
+# ---- a peer on a UDP socket, for tests that play the dialer or the carrier ----
+
+class Peer:
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def send(self, msg, dest):
+        self.sock.sendto(msg.encode(), dest)
+
+    def wait(self, pred, what, timeout=3.0):
+        """The next message matching `pred` (others skipped), and its source."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.sock.settimeout(max(0.05, deadline - time.time()))
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except socket.timeout:
+                break
+            msg = Msg.parse(data)
+            if msg is not None and pred(msg):
+                return msg, addr
+        raise AssertionError(f"no {what}")
+
+    def quiet(self, pred, seconds=0.5):
+        """Whatever matching `pred` arrives within `seconds`."""
+        out, deadline = [], time.time() + seconds
+        while time.time() < deadline:
+            self.sock.settimeout(max(0.05, deadline - time.time()))
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except socket.timeout:
+                break
+            msg = Msg.parse(data)
+            if msg is not None and pred(msg):
+                out.append(msg)
+        return out
+
+
+def is_status(code):
+    return lambda m: not m.is_request and m.status == code
+
+
+def is_method(method):
+    return lambda m: m.is_request and m.method == method

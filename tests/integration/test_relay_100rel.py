@@ -5,59 +5,13 @@ it gets a reliable 183 with SDP; one that does not gets the 183 and its SDP
 without RSeq. Several reliable provisionals before the dialer's first PRACK
 (which aborted sofia-sip's timers once) leave the daemon up. Both peers are
 raw UDP sockets, so every header is checked as sent."""
-import socket
 import time
 
 import harness as h
 import sipflow as sf
 
+Peer, is_status, is_method = sf.Peer, sf.is_status, sf.is_method
 SDP_ANSWER = sf.sdp("carrier-early-media", port=41000)
-
-
-class Peer:
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-
-    def send(self, msg, dest):
-        self.sock.sendto(msg.encode(), dest)
-
-    def wait(self, pred, what, timeout=3.0):
-        """The next message matching `pred` (others skipped), and its source."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            self.sock.settimeout(max(0.05, deadline - time.time()))
-            try:
-                data, addr = self.sock.recvfrom(65535)
-            except socket.timeout:
-                break
-            msg = sf.Msg.parse(data)
-            if msg is not None and pred(msg):
-                return msg, addr
-        h.fail(f"no {what}")
-
-    def quiet(self, pred, seconds=0.5):
-        """Whatever matching `pred` arrives within `seconds`."""
-        out, deadline = [], time.time() + seconds
-        while time.time() < deadline:
-            self.sock.settimeout(max(0.05, deadline - time.time()))
-            try:
-                data, _ = self.sock.recvfrom(65535)
-            except socket.timeout:
-                break
-            msg = sf.Msg.parse(data)
-            if msg is not None and pred(msg):
-                out.append(msg)
-        return out
-
-
-def is_status(code):
-    return lambda m: not m.is_request and m.status == code
-
-
-def is_method(method):
-    return lambda m: m.is_request and m.method == method
 
 
 def call(d, dialer, trunk, call_id, dialer_100rel, provisionals):
