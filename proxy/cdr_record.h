@@ -16,6 +16,7 @@ struct CdrRecord {
   std::string caller;  // "+15551230001", or the raw value if not a number
   std::string callee;
   std::string carrier;                // from --carriers, "unknown" otherwise
+  std::string trunk;                  // name of the trunk the call ended on; "" when it reached none
   int code = 0;                       // final response sent to the dialer
   std::string reason;                 // its reason phrase
   bool pre_ring = false;              // no 180/183 before the final

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -55,11 +56,6 @@ std::string HostPort::ToUrl(absl::string_view transport) const {
   return url;
 }
 
-std::string TrunkTarget::HostPortText() const {
-  const std::string h = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]") : host;
-  return port == 0 ? h : absl::StrCat(h, ":", port);
-}
-
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, bool port_required) {
   HostPort hp;
   absl::string_view host = text, port;
@@ -89,36 +85,6 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, bool port_require
   return hp;
 }
 
-absl::StatusOr<TrunkTarget> ParseTrunk(absl::string_view text) {
-  TrunkTarget t;
-  absl::string_view rest = absl::StripAsciiWhitespace(text);
-  if (rest.empty()) return absl::InvalidArgumentError("is required (host[:port] or a SIP URI)");
-  if (absl::ConsumePrefix(&rest, "sips:")) {
-    return absl::InvalidArgumentError("TLS trunks (sips:) are not supported");
-  }
-  absl::ConsumePrefix(&rest, "sip:");
-  if (const size_t at = rest.find('@'); at != absl::string_view::npos) rest = rest.substr(at + 1);
-  std::vector<absl::string_view> params = absl::StrSplit(rest, ';');
-  auto hp = ParseHostPort(params[0], false);
-  if (!hp.ok()) return hp.status();
-  t.host = hp->host;
-  t.port = absl::StrContains(params[0], ':') && !absl::EndsWith(params[0], "]") ? hp->port : 0;
-  if (absl::StartsWith(params[0], "[") && absl::StrContains(params[0], "]:")) t.port = hp->port;
-  for (size_t i = 1; i < params.size(); ++i) {
-    absl::string_view p = params[i];
-    if (absl::ConsumePrefix(&p, "transport=")) {
-      const std::string tr = absl::AsciiStrToLower(p);
-      if (tr != "udp" && tr != "tcp") {
-        return absl::InvalidArgumentError(absl::StrCat("transport '", p, "' is not udp or tcp"));
-      }
-      t.transport = tr;
-    } else if (!p.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown URI parameter '", p, "'"));
-    }
-  }
-  return t;
-}
-
 absl::StatusOr<std::vector<CallerIdSource>> ParseCallerIdOrder(absl::string_view text) {
   std::vector<CallerIdSource> out;
   for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
@@ -141,10 +107,24 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   auto listen = ParseHostPort(f.listen, false);
   if (!listen.ok()) return FlagError("listen", listen.status().message());
   c.listen = *listen;
-  if (f.trunk.empty()) return FlagError("trunk", "is required (host[:port] or a SIP URI)");
-  auto trunk = ParseTrunk(f.trunk);
-  if (!trunk.ok()) return FlagError("trunk", trunk.status().message());
-  c.trunk = *trunk;
+  if (f.trunk.empty() == f.trunks_file.empty()) {
+    return FlagError(f.trunk.empty() ? "trunk" : "trunks_file",
+                     f.trunk.empty() ? "is required (host[:port] or a SIP URI, or --trunks_file)"
+                                     : "--trunk and --trunks_file are alternatives; give one");
+  }
+  if (!f.trunk.empty()) {
+    auto trunks = TrunkGroup::ParseList(f.trunk);
+    if (!trunks.ok()) return FlagError("trunk", trunks.status().message());
+    c.trunks = *std::move(trunks);
+  } else {
+    std::ifstream in(f.trunks_file);
+    if (!in) return FlagError("trunks_file", "cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto trunks = TrunkGroup::ParseFile(text.str());
+    if (!trunks.ok()) return FlagError("trunks_file", trunks.status().message());
+    c.trunks = *std::move(trunks);
+  }
   if (!f.trunk_listen.empty()) {
     auto tl = ParseHostPort(f.trunk_listen, true);
     if (!tl.ok()) return FlagError("trunk_listen", tl.status().message());
@@ -190,6 +170,36 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   if (!absl::ParseDuration(f.ring_timeout, &c.ring_timeout) || c.ring_timeout < absl::Seconds(1) ||
       c.ring_timeout > absl::Hours(1)) {
     return FlagError("ring_timeout", absl::StrCat("'", f.ring_timeout, "' is not a duration from 1s to 1h"));
+  }
+  if (!absl::ParseDuration(f.trunk_timeout, &c.trunk_timeout) || c.trunk_timeout < absl::Seconds(2) ||
+      c.trunk_timeout > absl::Seconds(64)) {
+    return FlagError("trunk_timeout", absl::StrCat("'", f.trunk_timeout, "' is not a duration from 2s to 64s"));
+  }
+  const bool any_tls = std::any_of(c.trunks.begin(), c.trunks.end(), [](const TrunkSpec& t) { return t.tls(); });
+  if (any_tls) {
+    auto tl = ParseHostPort(f.tls_listen.empty() ? absl::StrCat(c.listen.host, ":5061") : f.tls_listen, true);
+    if (!tl.ok()) return FlagError("tls_listen", tl.status().message());
+    c.tls_listen = *tl;
+    if (f.tls_cert.empty() != f.tls_key.empty()) {
+      return FlagError(f.tls_cert.empty() ? "tls_cert" : "tls_key", "--tls_cert and --tls_key go together");
+    }
+    for (auto [flag, path] : {std::pair{"tls_cert", &f.tls_cert}, std::pair{"tls_key", &f.tls_key}}) {
+      if (!path->empty() && !std::ifstream(*path)) return FlagError(flag, absl::StrCat("cannot read ", *path));
+    }
+    if (f.tls_verify && (f.tls_ca.empty() || !std::ifstream(f.tls_ca))) {
+      return FlagError("tls_ca", absl::StrCat("cannot read '", f.tls_ca,
+                                              "': the carrier's certificate is verified against it "
+                                              "(or --tls_verify=false)"));
+    }
+    c.tls_cert = f.tls_cert;
+    c.tls_key = f.tls_key;
+    c.tls_ca = f.tls_ca;
+    c.tls_verify = f.tls_verify;
+  }
+  if (!f.dns_resolv_conf.empty()) {
+    std::ifstream in(f.dns_resolv_conf);
+    if (!in) return FlagError("dns_resolv_conf", "cannot be read");
+    c.dns_resolv_conf = f.dns_resolv_conf;
   }
   if (f.tcp_max_connections < 1 || f.tcp_max_connections > 1000000) {
     return FlagError("tcp_max_connections", absl::StrCat(f.tcp_max_connections, " is not from 1 to 1000000"));

@@ -16,6 +16,7 @@
 #include "pacing/policy.h"
 #include "proxy/sip/header_policy.h"
 #include "proxy/sip/cidr.h"
+#include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
 
@@ -25,21 +26,18 @@ struct HostPort {
   std::string ToUrl(absl::string_view transport = "") const;  // "sip:127.0.0.1:5060"
 };
 
-struct TrunkTarget {
-  std::string host;
-  int port = 0;                      // 0: the transport's default (5060)
-  std::string transport;             // "", "udp" or "tcp"
-  std::string HostPortText() const;  // "carrier.example.net:5060"
-};
-
 enum class CallerIdSource { kPai, kRpid, kFrom };
 
 struct FlagValues {
-  std::string listen, trunk, trunk_listen, trunk_auth_user, trunk_auth_password_file;
+  std::string listen, trunk, trunks_file, trunk_listen, trunk_auth_user, trunk_auth_password_file;
   std::string allow, caller_id;
   std::string pass_headers, strip_headers;
   std::string tcp_idle_timeout = "2m";
   std::string ring_timeout = "185s";
+  std::string trunk_timeout = "32s";
+  std::string dns_resolv_conf;
+  std::string tls_listen, tls_cert, tls_key, tls_ca = "/etc/ssl/certs/ca-certificates.crt";
+  bool tls_verify = true;
   std::string refer = "relay";
   int tcp_max_connections = 4096;
   int tcp_max_per_source = 64;
@@ -50,7 +48,7 @@ struct FlagValues {
 struct Config {
   HostPort listen;
   std::optional<HostPort> trunk_listen;
-  TrunkTarget trunk;
+  std::vector<TrunkSpec> trunks;  // --trunk or --trunks_file, in order
   std::string trunk_auth_user;
   std::string trunk_auth_password;  // never logged or shown
   CidrList allow;
@@ -58,6 +56,13 @@ struct Config {
   size_t tcp_max_connections = 4096;
   size_t tcp_max_per_source = 64;
   absl::Duration ring_timeout = absl::Seconds(185);  // SIP Timer C: after a 1xx, no final for this long
+  absl::Duration trunk_timeout = absl::Seconds(32);  // SIP Timer B (64*T1): no answer at all from a trunk target
+  std::string dns_resolv_conf;                       // sofia's resolver; "" = /etc/resolv.conf
+  // TLS toward trunks (sips: or ;transport=tls), when one is configured.
+  std::optional<HostPort> tls_listen;  // our TLS address (Via, Contact)
+  std::string tls_cert, tls_key;       // our client certificate, optional (PEM files)
+  std::string tls_ca;                  // CAs the carrier's certificate must chain to (PEM)
+  bool tls_verify = true;              // false: any certificate is accepted
   std::vector<CallerIdSource> caller_id;
   HeaderPolicy headers;  // what crosses between the legs (--pass_headers, --strip_headers)
   enum class Refer { kRelay, kRefuse };
@@ -75,7 +80,6 @@ struct Config {
 absl::StatusOr<Config> BuildConfig(const FlagValues& flags);
 
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, bool port_required);
-absl::StatusOr<TrunkTarget> ParseTrunk(absl::string_view text);
 absl::StatusOr<std::vector<CallerIdSource>> ParseCallerIdOrder(absl::string_view text);
 
 }  // namespace sippacer::proxy

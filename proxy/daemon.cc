@@ -172,6 +172,9 @@ int RunDaemon(const Config& config) {
   auto pacer_sink = std::make_unique<ForwardingSink>(&ops_ptr);
   auto pacer = std::make_unique<pacing::Pacer>(*store, config.policy, pacer_sink.get());
   ops_context.pacer = pacer.get();
+  // Built (not started) before the ops server, which reads its trunk counters.
+  auto b2bua = std::make_unique<B2bua>(root, config, *store, *pacer, counters, cdr.get());
+  ops_context.trunks = &b2bua->trunks();
   OpsServer ops(io, OpsOptions{config.stats_socket, config.metrics_listen, config.default_country_code}, ops_context);
   ops_ptr = &ops;
   if (auto s = ops.Start(); !s.ok()) {
@@ -204,7 +207,6 @@ int RunDaemon(const Config& config) {
     state_timer.async_wait(save_state);
   }
 
-  auto b2bua = std::make_unique<B2bua>(root, config, *store, *pacer, counters, cdr.get());
   if (auto s = b2bua->Start(); !s.ok()) {
     std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
     return 1;
@@ -224,7 +226,9 @@ int RunDaemon(const Config& config) {
   }
   std::vector<int> tcp_ports = {config.listen.port};
   if (config.trunk_listen) tcp_ports.push_back(config.trunk_listen->port);
-  TcpGuard tcp_guard(tcp_ports, config.trunk.HostPortText(), tcp_limits, counters);
+  std::vector<std::string> trunk_peers;
+  for (const TrunkSpec& t : config.trunks) trunk_peers.push_back(t.HostPortText());
+  TcpGuard tcp_guard(tcp_ports, std::move(trunk_peers), tcp_limits, counters);
   boost::asio::steady_timer tcp_timer(io);
   std::function<void(const boost::system::error_code&)> guard_tcp = [&](const boost::system::error_code& ec) {
     if (ec) return;

@@ -16,7 +16,11 @@
 #include "flags/flag_check.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:5060", "dialer-facing SIP address (UDP and TCP)");
-ABSL_FLAG(std::string, trunk, "", "carrier trunk, host[:port] or a SIP URI (required)");
+ABSL_FLAG(std::string, trunk, "",
+          "carrier trunk(s): host[:port] or a SIP URI (sips: for TLS), several comma-separated in failover order");
+ABSL_FLAG(std::string, trunks_file, "",
+          "instead of --trunk: a file of trunks, one a line: name uri [priority=N] [weight=N] [max_calls=N] "
+          "[max_cps=X] (docs/trunks.md)");
 ABSL_FLAG(std::string, trunk_listen, "", "separate local address for the trunk leg");
 ABSL_FLAG(std::string, trunk_auth_user, "", "digest user for trunks that challenge (401/407)");
 ABSL_FLAG(std::string, trunk_auth_password_file, "", "file whose first line is the digest password");
@@ -32,6 +36,16 @@ ABSL_FLAG(std::string, tcp_idle_timeout, "2m",
 ABSL_FLAG(int32_t, tcp_max_connections, 4096,
           "inbound TCP connections at most (lowered to fit the file limit); the largest sources lose their newest");
 ABSL_FLAG(int32_t, tcp_max_per_source, 64, "inbound TCP connections one IP address may hold; its newest are closed");
+ABSL_FLAG(std::string, trunk_timeout, "32s",
+          "an INVITE with no answer at all from a trunk target for this long goes to the next target or trunk "
+          "(SIP Timer B, 64*T1; also sofia's other 64*T1 timers)");
+ABSL_FLAG(std::string, dns_resolv_conf, "",
+          "resolv.conf for trunk names (RFC 3263: NAPTR, SRV, A); sofia's extra 'port N' line sets the DNS port");
+ABSL_FLAG(std::string, tls_listen, "", "our TLS address toward TLS trunks (default: --listen's host, port 5061)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate sippacer shows TLS trunks (optional; with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "/etc/ssl/certs/ca-certificates.crt", "PEM CAs a TLS trunk's certificate must chain to");
+ABSL_FLAG(bool, tls_verify, true, "verify TLS trunks' certificates against --tls_ca (false: accept any)");
 ABSL_FLAG(std::string, ring_timeout, "185s",
           "a call ringing this long without an answer is CANCELled toward the trunk; the dialer gets 408");
 ABSL_FLAG(std::string, stats_socket, "/tmp/sippacer.sock", "Unix stream socket for the stats protocol");
@@ -62,6 +76,7 @@ int main(int argc, char** argv) {
   sippacer::proxy::FlagValues f;
   f.listen = absl::GetFlag(FLAGS_listen);
   f.trunk = absl::GetFlag(FLAGS_trunk);
+  f.trunks_file = absl::GetFlag(FLAGS_trunks_file);
   f.trunk_listen = absl::GetFlag(FLAGS_trunk_listen);
   f.trunk_auth_user = absl::GetFlag(FLAGS_trunk_auth_user);
   f.trunk_auth_password_file = absl::GetFlag(FLAGS_trunk_auth_password_file);
@@ -72,6 +87,13 @@ int main(int argc, char** argv) {
   f.refer = absl::GetFlag(FLAGS_refer);
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
   f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
+  f.trunk_timeout = absl::GetFlag(FLAGS_trunk_timeout);
+  f.dns_resolv_conf = absl::GetFlag(FLAGS_dns_resolv_conf);
+  f.tls_listen = absl::GetFlag(FLAGS_tls_listen);
+  f.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  f.tls_key = absl::GetFlag(FLAGS_tls_key);
+  f.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  f.tls_verify = absl::GetFlag(FLAGS_tls_verify);
   f.tcp_max_connections = absl::GetFlag(FLAGS_tcp_max_connections);
   f.tcp_max_per_source = absl::GetFlag(FLAGS_tcp_max_per_source);
   f.stats_socket = absl::GetFlag(FLAGS_stats_socket);

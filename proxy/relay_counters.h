@@ -32,6 +32,8 @@ struct RelayCounters {
   RelayCounter ring_timeouts;     // INVITEs CANCELled by us at --ring_timeout
   RelayCounter pracks_sent;       // PRACKs of reliable provisionals (RFC 3262, per leg)
   RelayCounter session_expiries;  // calls ended because no session refresh came (RFC 4028)
+  RelayCounter trunk_limited;     // INVITEs refused: every trunk at its max_calls or max_cps
+  RelayCounter trunk_failovers;   // calls sent on to another trunk after 503, 408 or a transport error
   RelayCounter loops;             // INVITEs that already passed through us (482)
   RelayCounter refusals_dropped;  // over a source's refusal budget: no answer
   RelayCounter degraded;          // a resource sofia could not give us: 500

@@ -6,6 +6,8 @@ packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
           kamailio                    # a proxy in front of the daemon in the tests
+          kamailio-tls-modules        # ... and a TLS carrier behind it
+          dnsmasq-base openssl        # a DNS server for trunk names; test certificates
           clang libclang-rt-14-dev    # libFuzzer and the sanitizer runtimes for build-fuzz
           clang-format                # the tree is kept formatted (tests/run.sh checks)
           autoconf automake libtool dpkg-dev libssl-dev)  # sofia-sip with our patches (third_party/sofia-sip)

@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS sippacer_cdr (
   caller          text NOT NULL,
   callee          text NOT NULL,
   carrier         text NOT NULL DEFAULT 'unknown',
+  trunk           text,
   code            integer NOT NULL,
   reason          text NOT NULL DEFAULT '',
   pre_ring        boolean NOT NULL,
@@ -20,6 +21,16 @@ CREATE TABLE IF NOT EXISTS sippacer_cdr (
   a_call_id       text NOT NULL,
   b_call_id       text
 );
+-- Columns added in later releases, for tables made before them. Looked up first:
+-- ALTER TABLE locks out every reader, even when the column is there, and
+-- sippacer runs this on each connect, beside long dashboard queries.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'sippacer_cdr'::regclass AND attname = 'trunk' AND NOT attisdropped) THEN
+    ALTER TABLE sippacer_cdr ADD COLUMN trunk text;
+  END IF;
+END $$;
 CREATE UNIQUE INDEX IF NOT EXISTS sippacer_cdr_call ON sippacer_cdr (a_call_id, ts);
 CREATE INDEX IF NOT EXISTS sippacer_cdr_caller_ts ON sippacer_cdr (caller, ts);
 CREATE INDEX IF NOT EXISTS sippacer_cdr_ts ON sippacer_cdr (ts);

@@ -11,6 +11,8 @@ std::string CdrToJson(const CdrRecord& r) {
   w.Key("caller").String(r.caller);
   w.Key("callee").String(r.callee);
   w.Key("carrier").String(r.carrier.empty() ? "unknown" : r.carrier);
+  w.Key("trunk");
+  str_or_null(r.trunk);
   w.Key("code").Int(r.code);
   w.Key("reason").String(r.reason);
   w.Key("pre_ring").Bool(r.pre_ring);

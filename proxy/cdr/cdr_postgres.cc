@@ -13,7 +13,7 @@ namespace {
 
 constexpr size_t kBatch = 1000;
 constexpr char kColumns[] =
-    "ts, caller, callee, carrier, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
+    "ts, caller, callee, carrier, trunk, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
     "setup_ms, duration_s, ended_by, paced, refused_by_acl, a_call_id, b_call_id";
 
 // COPY text: escapes, and only valid UTF-8. A carrier's Latin-1 byte (or a
@@ -69,6 +69,7 @@ std::string CdrToCopyLine(const CdrRecord& r) {
   Field(out, r.caller);
   Field(out, r.callee);
   Field(out, r.carrier.empty() ? "unknown" : r.carrier);
+  NullableField(out, r.trunk);
   Field(out, absl::StrCat(r.code));
   Field(out, r.reason);
   Field(out, r.pre_ring ? "t" : "f");

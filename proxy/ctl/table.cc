@@ -111,6 +111,23 @@ std::string GroupTable(const JsonValue& items, absl::string_view key) {
   return Format(rows);
 }
 
+// `show trunks`: limits, traffic and what kept calls off each trunk.
+std::string TrunkTable(const JsonValue& trunks) {
+  std::vector<Row> rows = {{"NAME", "URI", "PRIO", "WEIGHT", "ACTIVE", "ATTEMPTS", "ANSWERED", "FAILOVERS",
+                            "REFUSED CALLS+CPS", "503", "408"}};
+  for (const JsonValue& t : trunks.items) {
+    auto text = [&t](absl::string_view k) {
+      const JsonValue* v = t.Get(k);
+      return v ? v->ToText() : "-";
+    };
+    rows.push_back({text("name"), text("uri"), text("priority"), text("weight"), text("calls_active"), text("attempts"),
+                    text("answered"), text("failovers"),
+                    absl::StrCat(text("refused_max_calls"), "+", text("refused_max_cps")), text("unavailable"),
+                    text("timeouts")});
+  }
+  return Format(rows);
+}
+
 }  // namespace
 
 std::string RenderNumbersTable(const JsonValue& numbers, const TableStyle& style) {
@@ -137,6 +154,7 @@ std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
   if (const JsonValue* c = answer.Get("countries")) return GroupTable(*c, "country_code");
   if (const JsonValue* a = answer.Get("areas")) return GroupTable(*a, "area_code");
   if (const JsonValue* h = answer.Get("hours")) return GroupTable(*h, "hour");
+  if (const JsonValue* t = answer.Get("trunks")) return t->items.empty() ? "no trunks\n" : TrunkTable(*t);
   if (const JsonValue* c = answer.Get("commands")) {
     std::string out;
     for (const JsonValue& cmd : c->items) absl::StrAppend(&out, "  ", cmd.text, "\n");

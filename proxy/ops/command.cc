@@ -56,6 +56,7 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     if (what == "carriers") return answer(RenderCarriers(v));
     if (what == "countries") return answer(RenderCountries(v));
     if (what == "areas") return answer(RenderAreas(v));
+    if (what == "trunks") return answer(RenderTrunks(v));
     if (what == "hours") return answer(RenderGroups("hours", "hour", v.store->Hours()));
     if (what == "policy") return answer(RenderPolicy(v.pacer->policy()));
     if (what == "numbers") return answer(RenderNumbers(v, {w.begin() + 2, w.end()}, now));

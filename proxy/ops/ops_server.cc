@@ -46,6 +46,18 @@ struct OpsServer::Impl : public pacing::EventSink, public std::enable_shared_fro
   void OnRouteChange(const pacing::RouteChange& change) override;
   // Ops thread: the log line, then every subscriber.
   void Publish(std::string line, std::string log);
+  // What the stats socket and /metrics render from.
+  OpsView View() const {
+    OpsView v;
+    v.store = context.store;
+    v.pacer = context.pacer;
+    v.relay = context.relay;
+    v.cdr = context.cdr;
+    v.started = context.started;
+    v.default_country_code = options.default_country_code;
+    v.trunks = context.trunks;
+    return v;
+  }
 
   asio::io_context& io;
   OpsOptions options;
@@ -119,8 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     ArmIdle();
     CommandContext ctx;
-    ctx.view = OpsView{server_->context.store, server_->context.pacer,   server_->context.relay,
-                       server_->context.cdr,   server_->context.started, server_->options.default_country_code};
+    ctx.view = server_->View();
     ctx.pacer = server_->context.pacer;
     ctx.sip_queue = server_->context.sip_queue;
     asio::io_context& io = server_->io;
@@ -245,9 +256,7 @@ absl::Status OpsServer::Start() {
   ::chmod(path.c_str(), 0660);
   impl_->Accept();
   if (!impl_->options.metrics_listen.empty()) {
-    OpsView view{impl_->context.store, impl_->context.pacer,   impl_->context.relay,
-                 impl_->context.cdr,   impl_->context.started, impl_->options.default_country_code};
-    impl_->metrics_http = std::make_unique<MetricsHttp>(impl_->io, view);
+    impl_->metrics_http = std::make_unique<MetricsHttp>(impl_->io, impl_->View());
     if (auto s = impl_->metrics_http->Listen(impl_->options.metrics_listen); !s.ok()) return s;
   }
   LogLine(

@@ -23,6 +23,7 @@
 namespace sippacer::proxy {
 
 class CdrWriter;
+class TrunkGroup;
 
 struct OpsOptions {
   std::string stats_socket;
@@ -37,6 +38,7 @@ struct OpsContext {
   SipThreadQueue* sip_queue = nullptr;
   const CdrWriter* cdr = nullptr;  // may be null
   absl::Time started;
+  const TrunkGroup* trunks = nullptr;  // counters read lock-free; may be null
 };
 
 class OpsServer {

@@ -8,6 +8,7 @@
 #include "metrics/e164.h"
 #include "proxy/cdr/cdr_writer.h"
 #include "proxy/ops/metrics_http.h"
+#include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -28,6 +29,42 @@ void CodeSeries(std::string& out, absl::string_view name, absl::string_view labe
     absl::StrAppend(&out, name, "{", labels, labels.empty() ? "" : ",", "code=\"",
                     metrics::OutcomeKey(static_cast<metrics::Outcome>(i)), "\"} ", c.by_outcome[i], "\n");
   }
+}
+
+// One series per trunk: `value` reads its TrunkStats; `extra` adds labels
+// after the trunk's (reason="max_calls").
+template <typename Value>
+void TrunkSeries(std::string& out, const TrunkGroup& g, absl::string_view name, absl::string_view extra, Value value) {
+  for (int i = 0; i < static_cast<int>(g.size()); ++i) {
+    absl::StrAppend(&out, name, "{trunk=\"", Label(g.spec(i).name), "\"", extra.empty() ? "" : ",", extra, "} ",
+                    value(g.stats(i)), "\n");
+  }
+}
+
+void TrunkMetrics(std::string& out, const TrunkGroup& g) {
+  using S = const TrunkStats&;
+  Head(out, "sippacer_trunk_calls_active", "gauge", "Calls on the trunk now (INVITE sent, not ended).");
+  TrunkSeries(out, g, "sippacer_trunk_calls_active", "", [](S s) { return s.calls_active.Get(); });
+  Head(out, "sippacer_trunk_attempts_total", "counter", "INVITEs sent to the trunk.");
+  TrunkSeries(out, g, "sippacer_trunk_attempts_total", "", [](S s) { return s.attempts.Get(); });
+  Head(out, "sippacer_trunk_answered_total", "counter", "Calls the trunk answered (2xx).");
+  TrunkSeries(out, g, "sippacer_trunk_answered_total", "", [](S s) { return s.answered.Get(); });
+  Head(out, "sippacer_trunk_failovers_total", "counter", "Calls that failed on the trunk and went on to another.");
+  TrunkSeries(out, g, "sippacer_trunk_failovers_total", "", [](S s) { return s.failovers.Get(); });
+  Head(out, "sippacer_trunk_refused_total", "counter", "Calls kept off the trunk by its limits, by limit.");
+  TrunkSeries(out, g, "sippacer_trunk_refused_total", "reason=\"max_calls\"",
+              [](S s) { return s.refused_max_calls.Get(); });
+  TrunkSeries(out, g, "sippacer_trunk_refused_total", "reason=\"max_cps\"",
+              [](S s) { return s.refused_max_cps.Get(); });
+  Head(out, "sippacer_trunk_responses_total", "counter", "Final responses from the trunk by class.");
+  for (int c = 1; c <= 6; ++c) {
+    TrunkSeries(out, g, "sippacer_trunk_responses_total", absl::StrCat("class=\"", c, "xx\""),
+                [c](S s) { return s.finals[c].Get(); });
+  }
+  Head(out, "sippacer_trunk_timeouts_total", "counter", "INVITEs to the trunk that timed out (408).");
+  TrunkSeries(out, g, "sippacer_trunk_timeouts_total", "", [](S s) { return s.finals[0].Get(); });
+  Head(out, "sippacer_trunk_unavailable_total", "counter", "503s from the trunk, and transport errors toward it.");
+  TrunkSeries(out, g, "sippacer_trunk_unavailable_total", "", [](S s) { return s.unavailable.Get(); });
 }
 
 }  // namespace
@@ -136,6 +173,7 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
         &out, "sippacer_number_603_ratio{number=\"", metrics::FormatE164(s.number), "\"} ",
         s.window.attempts ? static_cast<double>(s.window.of(metrics::Outcome::k603)) / s.window.attempts : 0, "\n");
   }
+  if (v.trunks != nullptr) TrunkMetrics(out, *v.trunks);
   if (v.cdr != nullptr) {
     const CdrWriter::Status c = v.cdr->status();
     Head(out, "sippacer_cdr_written_total", "counter", "CDRs written (file, or PostgreSQL when only it is on).");

@@ -12,6 +12,7 @@
 #include "pacing/event_json.h"
 #include "pacing/rule_match.h"
 #include "proxy/cdr/cdr_writer.h"
+#include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -169,8 +170,8 @@ std::string RenderHelp() {
   w.BeginObject().Key("commands").BeginArray();
   for (const char* c :
        {"help", "show info", "show codes", "show number NUM", "show numbers [state=S] [sort=CODE|attempts] [limit=N]",
-        "show carriers", "show countries", "show areas", "show hours", "show policy", "set policy KEY=VALUE ...",
-        "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
+        "show carriers", "show countries", "show areas", "show trunks", "show hours", "show policy",
+        "set policy KEY=VALUE ...", "quarantine NUM [for=DURATION]", "release NUM", "subscribe"}) {
     w.String(c);
   }
   w.EndArray().EndObject();
@@ -192,6 +193,8 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("late_answers").Uint(v.relay->late_answers.Get());
   w.Key("ring_timeouts").Uint(v.relay->ring_timeouts.Get());
   w.Key("pracks_sent").Uint(v.relay->pracks_sent.Get());
+  w.Key("trunk_failovers").Uint(v.relay->trunk_failovers.Get());
+  w.Key("trunk_limited").Uint(v.relay->trunk_limited.Get());
   w.Key("session_expiries").Uint(v.relay->session_expiries.Get());
   w.Key("loops_refused").Uint(v.relay->loops.Get());
   w.Key("out_of_dialog_refused").Uint(v.relay->out_of_dialog_refused.Get());
@@ -344,6 +347,29 @@ std::string RenderCountries(const OpsView& v) {
 
 std::string RenderAreas(const OpsView& v) {
   return RenderRouteGroups("areas", "area_code", "area", v.store->Areas(), v.pacer->ElevatedRoutes(), nullptr);
+}
+
+std::string RenderTrunks(const OpsView& v) {
+  JsonWriter w;
+  w.BeginObject().Key("trunks").BeginArray();
+  for (int i = 0; v.trunks != nullptr && i < static_cast<int>(v.trunks->size()); ++i) {
+    const TrunkSpec& t = v.trunks->spec(i);
+    const TrunkStats& s = v.trunks->stats(i);
+    w.BeginObject();
+    w.Key("name").String(t.name).Key("uri").String(t.uri);
+    w.Key("priority").Int(t.priority).Key("weight").Int(t.weight);
+    w.Key("max_calls").Int(t.max_calls).Key("max_cps").Double(t.max_cps);
+    w.Key("calls_active").Uint(s.calls_active.Get()).Key("attempts").Uint(s.attempts.Get());
+    w.Key("answered").Uint(s.answered.Get()).Key("failovers").Uint(s.failovers.Get());
+    w.Key("refused_max_calls").Uint(s.refused_max_calls.Get()).Key("refused_max_cps").Uint(s.refused_max_cps.Get());
+    w.Key("responses").BeginObject();
+    for (int c = 1; c < static_cast<int>(s.finals.size()); ++c) w.Key(absl::StrCat(c, "xx")).Uint(s.finals[c].Get());
+    w.EndObject();
+    w.Key("timeouts").Uint(s.finals[0].Get()).Key("unavailable").Uint(s.unavailable.Get());
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 std::string RenderPolicy(const pacing::Policy& p) {

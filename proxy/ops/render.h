@@ -16,6 +16,7 @@
 namespace sippacer::proxy {
 
 class CdrWriter;
+class TrunkGroup;
 
 struct OpsView {
   const metrics::Store* store = nullptr;
@@ -24,6 +25,7 @@ struct OpsView {
   const CdrWriter* cdr = nullptr;  // may be null
   absl::Time started;
   std::string default_country_code = "1";
+  const TrunkGroup* trunks = nullptr;  // may be null: `show trunks` is then []
 };
 
 std::string ErrorJson(absl::string_view message);
@@ -41,6 +43,8 @@ std::string RenderGroups(absl::string_view field, absl::string_view key_name,
 std::string RenderCarriers(const OpsView& v);
 std::string RenderCountries(const OpsView& v);
 std::string RenderAreas(const OpsView& v);
+// The carrier trunks in configured order, each with its limits and counters.
+std::string RenderTrunks(const OpsView& v);
 std::string RenderPolicy(const pacing::Policy& p);
 std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p);
 std::string RenderEvent(const pacing::StateChange& change);

@@ -9,6 +9,7 @@
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
@@ -62,7 +63,14 @@ constexpr usize_t kMaxRequestBytes = 32 * 1024;
 
 B2bua::B2bua(su_root_t* root, const Config& config, const metrics::Store& store, pacing::Pacer& pacer,
              RelayCounters& counters, CdrSink* cdr)
-    : root_(root), config_(config), store_(store), pacer_(pacer), counters_(counters), cdr_(cdr) {
+    : root_(root),
+      config_(config),
+      store_(store),
+      pacer_(pacer),
+      counters_(counters),
+      cdr_(cdr),
+      trunks_(config.trunks),
+      random_(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())) | 1) {
   su_home_init(home_);
 }
 
@@ -145,6 +153,11 @@ absl::Status B2bua::Start() {
       // Timer C must be set explicitly in UA mode, or a trunk that rings
       // forever holds the call forever (OnTrunkInviteResponse sees its 487).
       NTATAG_TIMER_C(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.ring_timeout))),
+      // Timer B: how long a trunk target may stay silent before the next
+      // SRV target, or the next trunk (FailOver), is tried.
+      NTATAG_SIP_T1X64(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.trunk_timeout))),
+      // Trunk names resolve through sofia's asynchronous resolver (RFC 3263).
+      TAG_IF(!config_.dns_resolv_conf.empty(), SRESTAG_RESOLV_CONF(config_.dns_resolv_conf.c_str())),
       // Never switch a large INVITE to TCP toward a UDP-only carrier.
       NTATAG_UDP_MTU(65535), NTATAG_MAX_PROCEEDING(100000), NTATAG_CANCEL_487(1),
       // A CANCEL may only leave once the INVITE has a provisional answer:
@@ -171,8 +184,6 @@ absl::Status B2bua::Start() {
     }
   }
 
-  trunk_uri_host_ = config_.trunk.HostPortText();
-  if (!config_.trunk.transport.empty()) absl::StrAppend(&trunk_uri_host_, ";transport=", config_.trunk.transport);
   local_host_ = config_.listen.host;
   if (local_host_ == "0.0.0.0" || local_host_ == "::") {
     const sip_contact_t* m = nta_agent_contact(agent_);
@@ -184,12 +195,15 @@ absl::Status B2bua::Start() {
     if (tl.host != "0.0.0.0" && tl.host != "::") trunk_host_ = tl.host;
     HostPort contact{trunk_host_, tl.port};
     std::string text =
-        absl::StrCat("<", contact.ToUrl(), config_.trunk.transport == "tcp" ? ";transport=tcp" : "", ">");
+        absl::StrCat("<", contact.ToUrl(), config_.trunks[0].transport == "tcp" ? ";transport=tcp" : "", ">");
     trunk_contact_ = sip_contact_make(home_, text.c_str());
     if (trunk_contact_ == nullptr) return absl::InvalidArgumentError("--trunk_listen: no usable Contact");
   }
+  if (config_.tls_listen) {
+    if (absl::Status s = AddTlsTransport(); !s.ok()) return s;
+  }
   LogLine("INFO", "relay",
-          absl::StrCat("listening on ", url, " (udp, tcp); trunk ", trunk_uri_host_,
+          absl::StrCat("listening on ", url, " (udp, tcp); trunks ", TrunkNames(),
                        config_.trunk_listen ? absl::StrCat(" from ", config_.trunk_listen->ToUrl()) : ""));
   return absl::OkStatus();
 }
@@ -201,8 +215,42 @@ const char* B2bua::TportIdent(bool trunk_side) const {
   return trunk_side ? "trunk" : "dialer";
 }
 
-const sip_contact_t* B2bua::ContactFor(bool trunk_side) const {
+const sip_contact_t* B2bua::ContactFor(const Call* call, bool trunk_side) const {
+  if (trunk_side && call != nullptr && call->tls && tls_contact_ != nullptr) return tls_contact_;
   return trunk_side && trunk_contact_ != nullptr ? trunk_contact_ : nta_agent_contact(agent_);
+}
+
+absl::Status B2bua::AddTlsTransport() {
+  // Sofia-sip reads keys from one directory (TlsFiles). A TLS transport of
+  // our own, listening, gives the carrier a TLS address in Via and Contact
+  // to send its in-dialog requests to.
+  auto files = TlsFiles::Make(config_.tls_cert, config_.tls_key, config_.tls_verify ? config_.tls_ca : "");
+  if (!files.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--tls_cert/--tls_key/--tls_ca: ", files.status().message()));
+  tls_files_.emplace(*std::move(files));
+  const HostPort& tl = *config_.tls_listen;
+  const std::string url =
+      absl::StrCat("sips:", tl.host.find(':') != std::string::npos ? "[" + tl.host + "]" : tl.host, ":", tl.port);
+  if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TPTAG_CERTIFICATE(tls_files_->dir().c_str()),
+                          // The chain is checked against --tls_ca after the handshake; the
+                          // name in it is not (sofia-sip 1.12 cannot match IP addresses).
+                          TPTAG_TLS_VERIFY_POLICY(config_.tls_verify ? TPTLS_VERIFY_OUTGOING : TPTLS_VERIFY_NONE),
+                          // A handshake or verification that fails is a transport error now
+                          // (503, the next trunk), not a Timer B timeout 32 s later.
+                          TPTAG_SDWN_ERROR(1), TPTAG_IDENT(TportIdent(true)),
+                          TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
+                          TAG_END()) < 0) {
+    return absl::UnavailableError(absl::StrCat("--tls_listen: cannot bind ", url, " (TLS)"));
+  }
+  const std::string host = tl.host == "0.0.0.0" || tl.host == "::" ? local_host_ : tl.host;
+  tls_contact_ =
+      sip_contact_make(home_, absl::StrCat("<sip:", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":",
+                                           tl.port, ";transport=tls>")
+                                  .c_str());
+  if (tls_contact_ == nullptr) return absl::InvalidArgumentError("--tls_listen: no usable Contact");
+  LogLine("INFO", "relay",
+          absl::StrCat("TLS toward trunks from ", url, config_.tls_verify ? "" : " (certificates not verified)"));
+  return absl::OkStatus();
 }
 
 size_t B2bua::calls_in_setup() const {
@@ -226,10 +274,13 @@ bool B2bua::FromTrunk(const sockaddr* sa) const {
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
     port = ntohs(in6->sin6_port);
   }
-  if (config_.trunk.host != host) return false;
-  // A dialer on the trunk's own host is told apart by port.
-  const int trunk_port = config_.trunk.port == 0 ? 5060 : config_.trunk.port;
-  return port == trunk_port || !config_.allow.Contains(sa);
+  for (const TrunkSpec& trunk : config_.trunks) {
+    if (trunk.host != host) continue;
+    // A dialer on the trunk's own host is told apart by port.
+    const int trunk_port = trunk.port == 0 ? (trunk.tls() ? 5061 : 5060) : trunk.port;
+    if (port == trunk_port || !config_.allow.Contains(sa)) return true;
+  }
+  return false;
 }
 
 bool B2bua::RefusalBudget(const sockaddr* src) {
@@ -336,7 +387,13 @@ bool B2bua::RefuseUnservedRequire(nta_incoming_t* irq, const sip_t* sip) {
   return true;
 }
 
-std::string B2bua::TrunkRequestUri(const url_t* dialed) const {
+std::string B2bua::TrunkNames() const {
+  std::string out;
+  for (const TrunkSpec& t : config_.trunks) absl::StrAppend(&out, out.empty() ? "" : ", ", t.name, " (", t.uri, ")");
+  return out;
+}
+
+std::string B2bua::TrunkRequestUri(const url_t* dialed, const TrunkSpec& trunk) const {
   // The dialed number as the dialer wrote it: a tel: URI's parameters (LNP's
   // npdi and rn) become user parameters, and a telephone number keeps
   // ";user=phone" (always for tel:), which carriers route on.
@@ -347,7 +404,8 @@ std::string B2bua::TrunkRequestUri(const url_t* dialed) const {
   if (!phone && dialed->url_params != nullptr && url_param(dialed->url_params, "user", value, sizeof value) > 0) {
     phone = absl::EqualsIgnoreCase(value, "phone");
   }
-  return absl::StrCat("sip:", user, "@", trunk_uri_host_, phone ? ";user=phone" : "");
+  return absl::StrCat(trunk.tls() && absl::StartsWith(trunk.uri, "sips:") ? "sips:" : "sip:", user, "@",
+                      trunk.UriHostPart(), phone ? ";user=phone" : "");
 }
 
 bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
@@ -386,7 +444,7 @@ bool B2bua::UsableTarget(const sip_contact_t* contact, const sip_record_route_t*
     return true;
   };
   for (const sip_contact_t* m = contact; m != nullptr; m = m->m_next) {
-    if (m->m_url == nullptr || !clean(m->m_url)) return false;
+    if (!clean(m->m_url)) return false;
   }
   for (const sip_record_route_t* r = route; r != nullptr; r = r->r_next) {
     if (!clean(r->r_url)) return false;
@@ -454,8 +512,15 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
     return 0;
   }
 
+  const TrunkGroup::Pick pick = trunks_.Next(0, now, NextRandom());
+  if (pick.trunk < 0) {
+    RefuseAtTrunkLimit(irq, sip, caller, callee, now);
+    return 0;
+  }
   auto owned = std::make_unique<Call>(this);
   Call* call = owned.get();
+  call->trunk = pick.trunk;
+  call->trunks_tried = uint64_t{1} << pick.trunk;
   call->caller = std::move(caller);
   call->callee = std::move(callee);
   call->invite_at = now;
@@ -510,6 +575,8 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
 
 bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* auth_headers, bool resend) {
   su_home_t* home = call->home;
+  const TrunkSpec& trunk = trunks_.spec(call->trunk);
+  call->tls = trunk.tls();
   if (call->b_leg == nullptr) {
     // A new dialog toward the trunk: our host in From, a fresh Call-ID and tag.
     const char* user = inv->sip_from->a_url->url_user ? inv->sip_from->a_url->url_user : "anonymous";
@@ -522,8 +589,7 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
     sip_from_t* from = sip_from_make(
         home, absl::StrCat(display ? display : "", display ? " " : "", "<sip:", user, "@", trunk_host_, ">").c_str());
     const char* callee_user = inv->sip_request->rq_url->url_user ? inv->sip_request->rq_url->url_user : "";
-    sip_to_t* to =
-        sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", config_.trunk.HostPortText(), ">").c_str());
+    sip_to_t* to = sip_to_make(home, absl::StrCat("<sip:", callee_user, "@", trunk.HostPortText(), ">").c_str());
     sip_call_id_t* cid = sip_call_id_create(home, trunk_host_.c_str());
     if (!from || !to || !cid) return false;
     call->b_call_id = cid->i_id;
@@ -537,7 +603,7 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
     if (call->b_leg == nullptr) return false;
     nta_leg_tag(call->b_leg, nullptr);
   }
-  const std::string ruri = TrunkRequestUri(inv->sip_request->rq_url);
+  const std::string ruri = TrunkRequestUri(inv->sip_request->rq_url, trunk);
   sip_max_forwards_t mf[1];
   sip_max_forwards_init(mf);
   // A re-sent INVITE (digest retry) was decremented when it was first built.
@@ -552,7 +618,7 @@ bool B2bua::SendTrunkInvite(Call* call, const sip_t* inv, const msg_header_t* au
         return c->owner->OnTrunkInviteResponse(c, o, s);
       },
       reinterpret_cast<nta_outgoing_magic_t*>(call), nullptr, SIP_METHOD_INVITE, URL_STRING_MAKE(ruri.c_str()),
-      SIPTAG_MAX_FORWARDS(mf), TPTAG_IDENT(TportIdent(true)), SIPTAG_CONTACT(ContactFor(true)),
+      SIPTAG_MAX_FORWARDS(mf), TPTAG_IDENT(TportIdent(true)), SIPTAG_CONTACT(ContactFor(call, true)),
       SIPTAG_CONTENT_TYPE(inv->sip_content_type), SIPTAG_PAYLOAD(inv->sip_payload),
       SIPTAG_HEADER(reinterpret_cast<const sip_header_t*>(auth_headers)), TAG_NEXT(passed.tags()));
   if (call->b_invite == nullptr) return false;
@@ -573,6 +639,29 @@ void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& c
                       SIPTAG_REASON_STR(reason.c_str()), TAG_END());
   nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Paced", d.action, false, now);
+}
+
+void B2bua::RefuseAtTrunkLimit(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                               absl::Time now) {
+  // Every trunk is at its max_calls or max_cps: the pacing refusal code, so
+  // the dialer retries as it would for a paced number (docs/trunks.md).
+  counters_.trunk_limited.Add();
+  LogRateLimited("WARN", "relay", "every trunk at its max_calls or max_cps: INVITE refused");
+  const int code = pacer_.policy().reject_code;
+  const char* phrase = sip_status_phrase(code);
+  const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: every trunk at its limit\"");
+  nta_incoming_treply(irq, code, phrase ? phrase : "Trunks Busy", SIPTAG_RETRY_AFTER_STR("1"),
+                      SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
+  nta_incoming_destroy(irq);
+  PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Trunks Busy", "trunk_limit", false, now);
+}
+
+uint64_t B2bua::NextRandom() {
+  // xorshift64*: spreading calls over trunks by weight needs no more.
+  random_ ^= random_ >> 12;
+  random_ ^= random_ << 25;
+  random_ ^= random_ >> 27;
+  return random_ * 0x2545F4914F6CDD1DULL;
 }
 
 void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee, int code,

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -24,6 +25,8 @@
 #include "proxy/config.h"
 #include "proxy/relay_counters.h"
 #include "proxy/sip/call.h"
+#include "proxy/sip/tls_files.h"
+#include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
 
@@ -55,8 +58,10 @@ class B2bua {
   // Answers 420 to a request requiring an option tag the relay does not
   // serve (HeaderPolicy::kOptionTags); false when there is none.
   bool RefuseUnservedRequire(nta_incoming_t* irq, const sip_t* sip);
-  // The request-URI toward the trunk for the number the dialer dialed.
-  std::string TrunkRequestUri(const url_t* dialed) const;
+  // The request-URI toward `trunk` for the number the dialer dialed.
+  std::string TrunkRequestUri(const url_t* dialed, const TrunkSpec& trunk) const;
+  // The trunks, their limits and their counters (`show trunks`).
+  const TrunkGroup& trunks() const { return trunks_; }
   // Whether an answer to this request outside a dialog can be sent back.
   bool Answerable(msg_t* msg, const sip_t* sip) const;
   // A Via of ours in the request: it already passed through this relay.
@@ -89,6 +94,7 @@ class B2bua {
   bool SendTrunkInvite(Call* call, const sip_t* dialer_invite, const msg_header_t* auth_headers, bool resend = false);
   bool RetryWithCredentials(Call* call, const sip_t* challenge);
   void CountFinal(Call* call, const sip_t* sip, int status, absl::Time now);
+  void RecordTrunkFinal(Call* call, int status);
   void RelayFinalToDialer(Call* call, const sip_t* sip, int status, const char* phrase);
   void RelayProvisionalToDialer(Call* call, nta_outgoing_t* orq, const sip_t* sip, int status);
   // PRACKs a reliable provisional that `invite` (ours, on that leg) got.
@@ -128,13 +134,26 @@ class B2bua {
   void RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, int status);
   std::array<RefusalSlot, 4096> refusals_{};
   std::vector<nta_outgoing_t*> shutdown_requests_;
-  std::string trunk_uri_host_;  // "127.0.0.1:5070" (+ ";transport=tcp")
-  std::string local_host_;      // our host for From on the B leg
+  std::string TrunkNames() const;  // for the start line
+  void RefuseAtTrunkLimit(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller, const CallerId& callee,
+                          absl::Time now);
+  // Sends the call to the next trunk it has not tried, after `status` from
+  // this one; false when there is none (or the dialer already heard something).
+  bool FailOver(Call* call, int status);
+  uint64_t NextRandom();
+  TrunkGroup trunks_;
+  uint64_t random_;
+  std::vector<nta_leg_t*> retired_legs_;  // B legs of trunks a call left; freed by Reap
+  std::string local_host_;                // our host for From on the B leg
   // With --trunk_listen the B leg has its own address: its requests leave
   // from that transport (Via) and name it in From and Contact, so the
   // carrier's in-dialog requests come back to the trunk-side interface.
   const char* TportIdent(bool trunk_side) const;
-  const sip_contact_t* ContactFor(bool trunk_side) const;
+  // `call` decides on the trunk side: a TLS trunk gets our TLS address.
+  const sip_contact_t* ContactFor(const Call* call, bool trunk_side) const;
+  absl::Status AddTlsTransport();
+  std::optional<TlsFiles> tls_files_;
+  sip_contact_t* tls_contact_ = nullptr;
   std::string trunk_host_;                                   // host for From on the B leg
   sip_contact_t* trunk_contact_ = nullptr;                   // null: the agent's own contact
   absl::flat_hash_map<Call*, std::unique_ptr<Call>> calls_;  // live calls

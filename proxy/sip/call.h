@@ -71,6 +71,10 @@ struct Call {
   bool ringing_seen = false;
   bool network_blocked = false;
   std::string reason_header;
+  int trunk = -1;                       // index in the TrunkGroup; -1 once released
+  uint64_t trunks_tried = 0;            // bit i: trunk i
+  bool tls = false;                     // the trunk leg is TLS: our TLS address is its Contact
+  bool dialer_heard = false;            // a provisional was relayed: no failover from here
   bool dialer_supports_100rel = false;  // its INVITE's Supported or Require
   bool dialer_requires_100rel = false;
   // Our reliable provisional the dialer has not PRACKed yet, and the

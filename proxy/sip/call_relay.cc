@@ -8,6 +8,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,13 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
       call->ringing_seen = true;
     }
     if (call->a_invite && !call->cancelled) RelayProvisionalToDialer(call, orq, sip, status);
+    return 0;
+  }
+  RecordTrunkFinal(call, status);
+  // Nothing reached the dialer yet, and this trunk cannot take the call (503:
+  // overloaded or unreachable, also a transport error; 408: no answer at
+  // all): the next trunk gets it. The number is judged on the last answer.
+  if ((status == 503 || status == 408) && !call->dialer_heard && !call->cancelled && FailOver(call, status)) {
     return 0;
   }
   // A challenge to an INVITE the dialer has cancelled ends it: answering it
@@ -88,6 +96,54 @@ int B2bua::OnTrunkInviteResponse(Call* call, nta_outgoing_t* orq, const sip_t* s
   return 0;
 }
 
+void B2bua::RecordTrunkFinal(Call* call, int status) {
+  if (call->trunk < 0) return;
+  TrunkStats& st = trunks_.stats(call->trunk);
+  st.finals[std::clamp(status / 100, 1, 6)].Add();
+  if (status == 408) st.finals[0].Add();
+  if (status == 503) st.unavailable.Add();
+  if (status < 300) st.answered.Add();
+}
+
+bool B2bua::FailOver(Call* call, int status) {
+  if (call->a_invite == nullptr || call->trunk < 0) return false;
+  const TrunkGroup::Pick pick = trunks_.Next(call->trunks_tried, absl::Now(), NextRandom());
+  if (pick.trunk < 0) return false;
+  msg_t* request = nta_incoming_getrequest(call->a_invite);
+  if (request == nullptr) {
+    trunks_.Release(pick.trunk);
+    return false;
+  }
+  trunks_.stats(call->trunk).failovers.Add();
+  counters_.trunk_failovers.Add();
+  LogRateLimited(
+      "WARN", "relay",
+      absl::StrCat("trunk ", trunks_.spec(call->trunk).name, " answered ", status, ": calls go on to the next trunk"));
+  trunks_.Release(call->trunk);
+  // A new dialog toward the next trunk; the old leg is freed once its
+  // transaction is done with it.
+  nta_outgoing_destroy(call->b_invite);
+  call->b_invite = nullptr;
+  retired_legs_.push_back(call->b_leg);
+  call->b_leg = nullptr;
+  call->auth = nullptr;  // its credentials were for the old trunk (memory stays in call->home)
+  call->auth_attempts = 0;
+  call->cancel_pending = false;
+  call->trunk = pick.trunk;
+  call->trunks_tried |= uint64_t{1} << pick.trunk;
+  const bool sent = SendTrunkInvite(call, sip_object(request), nullptr);
+  msg_destroy(request);
+  if (!sent) {
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "sofia could not send the INVITE to the next trunk: 500");
+    call->final_code = 500;
+    call->final_phrase = "Server Internal Error";
+    nta_incoming_treply(call->a_invite, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    EndCall(call, "");
+  }
+  return true;
+}
+
 void B2bua::CountFinal(Call* call, const sip_t* sip, int status, absl::Time now) {
   call->final_at = now;
   call->reason_header = ReasonText(sip);
@@ -129,6 +185,7 @@ void B2bua::RelayProvisionalToDialer(Call* call, nta_outgoing_t* orq, const sip_
   // provisional reliably; one that only supports it gets reliably what the
   // carrier sent reliably or with SDP (an early answer it must not miss);
   // any other dialer gets the provisional and its SDP unreliably.
+  call->dialer_heard = true;
   const CopiedHeaders passed(config_.headers, sip, /*with_100rel=*/false);
   const char* phrase = PhraseOf(sip, status);
   const bool reliable = call->dialer_requires_100rel || (call->dialer_supports_100rel && sip != nullptr &&
@@ -365,7 +422,7 @@ int B2bua::OnInDialogRequest(Call* call, bool from_dialer, nta_incoming_t* irq, 
         return r->call->owner->OnRelayedResponse(r, o, s);
       },
       reinterpret_cast<nta_outgoing_magic_t*>(rr), nullptr, method, sip->sip_request->rq_method_name, nullptr,
-      TPTAG_IDENT(TportIdent(from_dialer)), SIPTAG_CONTACT(with_contact ? ContactFor(from_dialer) : nullptr),
+      TPTAG_IDENT(TportIdent(from_dialer)), SIPTAG_CONTACT(with_contact ? ContactFor(call, from_dialer) : nullptr),
       SIPTAG_CONTENT_TYPE(sip->sip_content_type), SIPTAG_PAYLOAD(sip->sip_payload), TAG_NEXT(passed.tags()));
   if (rr->orq == nullptr) {
     call->relayed.pop_back();
@@ -436,7 +493,7 @@ int B2bua::OnRelayedResponse(RelayedRequest* rr, nta_outgoing_t* orq, const sip_
     const bool target_refresh =
         reinvite_ok || (status < 300 && (rr->method == sip_method_update || rr->method == sip_method_subscribe));
     nta_incoming_treply(rr->irq, status, PhraseOf(sip, status),
-                        SIPTAG_CONTACT(target_refresh ? ContactFor(!rr->from_dialer) : nullptr),
+                        SIPTAG_CONTACT(target_refresh ? ContactFor(call, !rr->from_dialer) : nullptr),
                         SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type : nullptr),
                         SIPTAG_PAYLOAD(sip ? sip->sip_payload : nullptr), TAG_NEXT(passed.tags()));
     if (reinvite_ok) {
@@ -494,12 +551,16 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
   call->ended = true;
   counters_.calls_active.Sub();
   if (call->session_timer != nullptr) su_timer_reset(call->session_timer);
+  const std::string trunk_name = call->trunk >= 0 ? trunks_.spec(call->trunk).name : "";
+  trunks_.Release(call->trunk);
+  call->trunk = -1;
   if (cdr_ != nullptr) {
     CdrRecord r;
     r.ts = call->invite_at;
     r.caller = call->caller.text;
     r.callee = call->callee.text;
     r.carrier = store_.CarrierOf(call->callee.number);
+    r.trunk = trunk_name;
     r.code = call->final_code;
     r.reason = call->final_phrase;
     r.pre_ring = !call->ringing_seen;
@@ -553,6 +614,8 @@ void B2bua::Reap() {
     calls_.erase(call);
   }
   ended_.clear();
+  for (nta_leg_t* leg : retired_legs_) nta_leg_destroy(leg);
+  retired_legs_.clear();
   SampleSofiaTables();
 }
 

@@ -55,10 +55,11 @@ size_t TcpCapForFileLimit(size_t flag, size_t file_limit) {
   return std::max<size_t>(1, std::min(flag, fits));
 }
 
-TcpGuard::TcpGuard(std::vector<int> local_ports, std::string exempt_peer, TcpLimits limits, RelayCounters& counters)
+TcpGuard::TcpGuard(std::vector<int> local_ports, std::vector<std::string> exempt_peers, TcpLimits limits,
+                   RelayCounters& counters)
     : fd_dir_(opendir("/proc/self/fd")),
       local_ports_(std::move(local_ports)),
-      exempt_peer_(std::move(exempt_peer)),
+      exempt_peers_(std::move(exempt_peers)),
       limits_(limits),
       counters_(counters) {
   if (fd_dir_ == nullptr) LogLine("WARN", "tcp", "/proc/self/fd cannot be read: TCP connections are not capped");
@@ -96,7 +97,7 @@ absl::Duration TcpGuard::Sweep(absl::Time now) {
       continue;
     }
     std::string peer = absl::StrCat(peer_ip, ":", peer_port);
-    if (peer == exempt_peer_) continue;
+    if (std::find(exempt_peers_.begin(), exempt_peers_.end(), peer) != exempt_peers_.end()) continue;
     tcp_info info{};
     len = sizeof info;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 || info.tcpi_state != kTcpEstablished) continue;

@@ -23,8 +23,9 @@ namespace sippacer::proxy {
 class TcpGuard {
  public:
   // `local_ports`: the ports sippacer listens on (--listen, --trunk_listen);
-  // `exempt_peer`: the trunk's "ip:port" (our own connection to it).
-  TcpGuard(std::vector<int> local_ports, std::string exempt_peer, TcpLimits limits, RelayCounters& counters);
+  // `exempt_peers`: the trunks' "ip:port" (our own connections to them).
+  TcpGuard(std::vector<int> local_ports, std::vector<std::string> exempt_peers, TcpLimits limits,
+           RelayCounters& counters);
 
   ~TcpGuard();
   TcpGuard(const TcpGuard&) = delete;
@@ -44,7 +45,7 @@ class TcpGuard {
   // and that is when the guard is needed.
   DIR* fd_dir_ = nullptr;
   std::vector<int> local_ports_;
-  std::string exempt_peer_;
+  std::vector<std::string> exempt_peers_;
   TcpLimits limits_;
   RelayCounters& counters_;
   // When each connection ("fd peer") was first seen; pruned every sweep.

@@ -1,6 +1,9 @@
 // A SIP message through sofia's parser, then what sippacer reads from it:
-// caller and callee numbers (each --caller_id order) from an INVITE, and the
-// 603+ test (status, phrase, Reason header) from a response.
+// caller and callee numbers (each --caller_id order) from an INVITE, the
+// 603+ test (status, phrase, Reason header) from a response, and the headers
+// the relay copies to the other leg from their raw lines (CopiedHeaders):
+// each a header token and a value with no line break, so nothing received
+// can become a header line of its own on the other side.
 //
 // PhraseOf and ReasonText are the relay's own (proxy/sip/sip_text.h), so the
 // 603+ decision sees the same strings as the relay.
@@ -20,6 +23,8 @@
 #include "metrics/call_outcome.h"
 #include "metrics/e164.h"
 #include "proxy/sip/caller_id.h"
+#include "proxy/sip/header_copy.h"
+#include "proxy/sip/header_policy.h"
 #include "proxy/sip/sip_text.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -70,6 +75,25 @@ void CheckResponse(const sip_t* sip) {
   FUZZ_CHECK(metrics::IsNetworkBlocked(status, phrase, reason) == expected);
 }
 
+void CheckCopiedHeaders(const sip_t* sip) {
+  static const HeaderPolicy policy = *HeaderPolicy::Parse("P-", "");
+  for (bool with_100rel : {true, false}) {
+    const CopiedHeaders copied(policy, sip, with_100rel);
+    for (const sip_header_t* h = copied.list(); h != nullptr; h = h->sh_next) {
+      const auto* un = reinterpret_cast<const sip_unknown_t*>(h);
+      FUZZ_CHECK(un->un_name != nullptr && un->un_value != nullptr);
+      const std::string name = un->un_name, value = un->un_value;
+      FUZZ_CHECK(!name.empty() && policy.Passes(name));
+      FUZZ_CHECK(name.find_first_of(": \t\r\n") == std::string::npos);
+      FUZZ_CHECK(value.find_first_of("\r\n") == std::string::npos);
+    }
+    for (const std::string& tags : {copied.supported(), copied.require()}) {
+      FUZZ_CHECK(tags.find_first_of("\r\n") == std::string::npos);
+      if (!with_100rel) FUZZ_CHECK(tags.find("100rel") == std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sippacer::proxy
 
@@ -87,6 +111,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (sip->sip_request) sippacer::proxy::CheckRequest(sip);
     if (sip->sip_status) sippacer::proxy::CheckResponse(sip);
   }
+  msg_destroy(msg);
+  // As the agent parses: every header's received bytes kept.
+  msg = msg_make(sip_default_mclass(), MSG_DO_CANONIC | MSG_DO_EXTRACT_COPY, data, static_cast<ssize_t>(size));
+  if (msg == nullptr) return 0;
+  if (const sip_t* sip = sip_object(msg)) sippacer::proxy::CheckCopiedHeaders(sip);
   msg_destroy(msg);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "pacing/pacer.h"
 #include "proxy/ctl/json_value.h"
 #include "proxy/ops/command.h"
+#include "proxy/sip/trunk_group.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace sippacer::proxy {
@@ -46,10 +47,21 @@ struct World {
     for (int i = 0; i < 30; ++i) Call(++caller, 4930123000 + i, i % 5 ? 480 : 200, t += absl::Seconds(5));
     for (int i = 0; i < 10; ++i) Call(15551230002, 13105550000 + i, 486, t += absl::Seconds(3));
     pacer.Tick(kT0);
-    ctx.view = OpsView{&store, &pacer, &relay, nullptr, kT0 - absl::Hours(1), "1"};
+    ctx.view = OpsView{&store, &pacer, &relay, nullptr, kT0 - absl::Hours(1), "1", &trunks};
+    trunks.stats(0).attempts.Add(80);
     ctx.pacer = &pacer;
     ctx.sip_queue = &queue;
     ctx.post_to_ops = [](std::function<void()> fn) { fn(); };
+  }
+  // A trunk name JSON must escape.
+  static std::vector<TrunkSpec> Trunks() {
+    TrunkSpec a, b;
+    a.name = "carrier \"a\"\t\xff";
+    a.uri = "sip:10.0.0.1:5060";
+    b.name = "backup";
+    b.uri = "sips:sbc.example.com";
+    b.max_cps = 2.5;
+    return {a, b};
   }
   static metrics::StoreOptions Options() {
     metrics::StoreOptions o;
@@ -76,6 +88,7 @@ struct World {
   metrics::Store store;
   pacing::Pacer pacer;
   RelayCounters relay;
+  TrunkGroup trunks{Trunks()};
   InlineQueue queue;
   CommandContext ctx;
 };

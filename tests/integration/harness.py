@@ -94,8 +94,9 @@ class Daemon:
         self.log_path = os.path.join(wd, "sippacer.log")
         self.args = [SIPPACER_BIN,
                      f"--listen={host}:{self.port}",
-                     f"--trunk=127.0.0.1:{trunk_port}",
                      f"--stats_socket={self.socket_path}"] + list(extra)
+        if trunk_port is not None:  # None: the test gives --trunk or --trunks_file itself
+            self.args.insert(2, f"--trunk=127.0.0.1:{trunk_port}")
         self.proc = None
 
     def start(self, timeout=10, ready="stats"):

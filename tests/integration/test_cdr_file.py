@@ -7,7 +7,7 @@ import signal
 
 import harness as h
 
-FIELDS = ["ts", "caller", "callee", "carrier", "code", "reason", "pre_ring", "network_blocked",
+FIELDS = ["ts", "caller", "callee", "carrier", "trunk", "code", "reason", "pre_ring", "network_blocked",
           "reason_header", "pdd_ms", "setup_ms", "duration_s", "ended_by", "paced", "a_call_id", "b_call_id"]
 
 wd = h.workdir("cdr-file")
@@ -32,6 +32,8 @@ h.check_eq((ok["pre_ring"], ok["ended_by"], ok["paced"]), (False, "caller", None
 h.check(ok["duration_s"] is not None and ok["duration_s"] >= 1, f"duration_s {ok['duration_s']}")
 h.check(ok["pdd_ms"] is not None and ok["pdd_ms"] <= ok["setup_ms"], "pdd_ms of a ringing call")
 h.check(ok["b_call_id"] and ok["b_call_id"] != ok["a_call_id"], "b_call_id")
+trunk = d.request("show trunks")["trunks"][0]["name"]
+h.check_eq(ok["trunk"], trunk, "trunk of a forwarded call")
 dec = by_code[("+15551230001", 603)]
 h.check_eq((dec["pre_ring"], dec["pdd_ms"], dec["duration_s"], dec["network_blocked"], dec["reason"]),
            (True, None, None, False, "Decline"), "603 before ring")
@@ -40,9 +42,10 @@ h.check_eq(len(nb), 1, "603+ rows")
 h.check(nb[0]["reason_header"].startswith("SIP;cause=603;text=\"Blocked by analytics"), f"reason_header {nb[0]['reason_header']}")
 h.check_eq(by_code[("+15551230002", 486)]["pre_ring"], False, "486 after ringing")
 paced = by_code[("+15551230003", 480)]
-h.check_eq((paced["paced"], paced["b_call_id"]), ("quarantine", None), "paced INVITE")
+h.check_eq((paced["paced"], paced["b_call_id"], paced["trunk"]), ("quarantine", None, None), "paced INVITE")
 acl = by_code[("+15551230004", 403)]
-h.check_eq((acl["refused_by_acl"], acl["paced"], acl["b_call_id"]), (True, None, None), "ACL-refused INVITE")
+h.check_eq((acl["refused_by_acl"], acl["paced"], acl["b_call_id"], acl["trunk"]), (True, None, None, None),
+           "ACL-refused INVITE")
 
 os.rename(cdr, cdr + ".1")
 d.proc.send_signal(signal.SIGHUP)

@@ -9,6 +9,9 @@ import harness as h
 SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "sql")
 wd = h.workdir("cdr-pg")
 pg = h.Postgres(wd).start()
+# A table from before the trunk column: the daemon adds it when it connects.
+pg.query(os.path.join(SQL, "schema.sql"))
+pg.query("ALTER TABLE sippacer_cdr DROP COLUMN trunk")
 carriers = os.path.join(wd, "carriers.csv")
 with open(carriers, "w") as f:
     f.write("1555000,Acme Mobile\n")
@@ -39,6 +42,9 @@ h.check_eq(d.request("show info")["cdr"]["queued"], 40, "CDRs queued while the d
 pg.start()
 h.wait_for(lambda: pg.query("SELECT count(*) FROM sippacer_cdr") == [["80"]], timeout=40, what="80 rows after restart")
 h.check_eq(pg.query("SELECT count(DISTINCT a_call_id) FROM sippacer_cdr"), [["80"]], "distinct calls")
+trunk = d.request("show trunks")["trunks"][0]["name"]
+h.check_eq(pg.query("SELECT trunk, count(*) FROM sippacer_cdr GROUP BY 1"), [[trunk, "80"]], "rows per trunk")
+pg.query(os.path.join(SQL, "schema.sql"))  # the DBA's file runs again on the live table
 rows = pg.query("SELECT caller, code, count(*) FROM sippacer_cdr GROUP BY 1, 2 ORDER BY 1, 2")
 h.check_eq(rows, [["+15551230001", "200", "30"], ["+15551230001", "603", "10"],
                   ["+15551230002", "200", "36"], ["+15551230002", "480", "4"]], "rows per caller and code")

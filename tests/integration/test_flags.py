@@ -4,7 +4,12 @@ import harness as h
 cases = [
     ([], "--trunk"),
     (["--trunk=127.0.0.1:5070", "--listen=nohost:99999"], "--listen"),
-    (["--trunk=sips:carrier.example.net"], "--trunk"),
+    (["--trunk=sip:carrier.example.net;transport=sctp"], "--trunk"),
+    (["--trunk=sips:carrier.example.net", "--tls_ca=/nonexistent/ca.pem"], "--tls_ca"),
+    (["--trunk=sips:carrier.example.net", "--tls_cert=/nonexistent/c.pem"], "--tls_cert"),
+    (["--trunk=127.0.0.1:5070", "--trunk_timeout=1s"], "--trunk_timeout"),
+    (["--trunk=127.0.0.1:5070", "--dns_resolv_conf=/nonexistent/resolv.conf"], "--dns_resolv_conf"),
+    (["--trunk=127.0.0.1:5070", "--trunks_file=/etc/hostname"], "--trunks_file"),
     (["--trunk=127.0.0.1:5070", "--allow=10.0.0.0/33"], "--allow"),
     (["--trunk=127.0.0.1:5070", "--caller_id=pai,smoke"], "--caller_id"),
     (["--trunk=127.0.0.1:5070", "--default_country_code=0044"], "--default_country_code"),

@@ -8,7 +8,8 @@
 2. A call whose 200 has no Session-Expires is never ended by the relay.
 3. REFER from the dialer reaches the carrier with Refer-To and Referred-By,
    the 202 comes back, and the carrier's NOTIFYs reach the dialer with
-   Event, Subscription-State and the sipfrag body; INFO keeps Info-Package.
+   Event, Subscription-State and the sipfrag body; a REFER from the carrier
+   reaches the dialer the same way; INFO keeps Info-Package.
 4. With --refer=refuse a REFER gets 405 with Allow, and nothing reaches
    the carrier."""
 import json
@@ -140,6 +141,14 @@ for state, frag in (("active;expires=60", b"SIP/2.0 100 Trying\r\n"), ("terminat
                ("refer", state, "message/sipfrag;version=2.0", frag), "the NOTIFY at the dialer")
     dialer.send(sf.response(n, 200), naddr)
     trunk.wait(lambda m: m.status == 200 and m.cseq()[1] == "NOTIFY", "200 to the NOTIFY at the carrier")
+# ... and the other way: the carrier transfers the dialer's side.
+c3.send_carrier("REFER", extra=[["Refer-To", "<sip:+15550008888@dialer.example.net>"],
+                                ["Referred-By", "<sip:+15550003333@carrier.example.com>"]])
+r, raddr = dialer.wait(sf.is_method("REFER"), "the carrier's REFER at the dialer")
+h.check_eq((r.get("Refer-To"), r.get("Referred-By")),
+           ("<sip:+15550008888@dialer.example.net>", "<sip:+15550003333@carrier.example.com>"), "REFER at the dialer")
+dialer.send(sf.response(r, 202), raddr)
+trunk.wait(lambda m: m.status == 202 and m.cseq()[1] == "REFER", "202 at the carrier")
 got, ans = c3.dialer_request("INFO", extra=[["Info-Package", "dtmf"]], body=b"Signal=5\r\nDuration=160\r\n",
                              ctype="application/dtmf-relay")
 h.check_eq((got.get("Info-Package"), got.body), ("dtmf", b"Signal=5\r\nDuration=160\r\n"), "INFO at the carrier")

@@ -53,13 +53,26 @@ h.check_eq(sum(x["attempts"] for x in hours), 200, "attempts over the hours")
 countries = d.request("show countries")["countries"]
 h.check_eq([(c["country_code"], c["attempts"]) for c in countries], [("+1", 200)], "countries")
 h.check_eq(d.request("show codes")["codes"], {"200": 170, "603": 30}, "show codes")
+trunks = d.request("show trunks")["trunks"]
+h.check_eq(len(trunks), 1, "trunks (--trunk)")
+t = trunks[0]
+h.check(t["name"] and t["uri"], f"trunk name and uri: {t}")
+h.check_eq((t["attempts"], t["answered"], t["calls_active"], t["failovers"]), (200, 170, 0, 0),
+           "trunk attempts, answered, active, failovers")
+h.check_eq(t["responses"], {"1xx": 0, "2xx": 170, "3xx": 0, "4xx": 0, "5xx": 0, "6xx": 30}, "trunk responses")
+h.check_eq((t["refused_max_calls"], t["refused_max_cps"], t["timeouts"], t["unavailable"]), (0, 0, 0, 0),
+           "trunk refusals, timeouts, 503s")
 
 body = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
 for line in ['sippacer_responses_total{code="603"} 30', 'sippacer_responses_total{code="200"} 170',
              'sippacer_invites_forwarded_total 200', 'sippacer_pre_ring_603_total 30',
              'sippacer_carrier_responses_total{carrier="Acme Mobile",code="603"} 30',
              'sippacer_numbers{state="healthy"} 2', 'sippacer_calls_active 0',
-             'sippacer_number_603_ratio{number="+15551230001"} 0.3']:
+             'sippacer_number_603_ratio{number="+15551230001"} 0.3',
+             f'sippacer_trunk_attempts_total{{trunk="{t["name"]}"}} 200',
+             f'sippacer_trunk_responses_total{{trunk="{t["name"]}",class="6xx"}} 30',
+             f'sippacer_trunk_refused_total{{trunk="{t["name"]}",reason="max_cps"}} 0',
+             f'sippacer_trunk_calls_active{{trunk="{t["name"]}"}} 0']:
     h.check(line in body.splitlines(), f"/metrics lacks '{line}'")
 try:
     urllib.request.urlopen(f"http://127.0.0.1:{mport}/other", timeout=5)
@@ -75,6 +88,9 @@ p = h.ctl(d.socket_path, "--json", "show", "info")
 h.check_eq(json.loads(p.stdout)["invites_total"], 200, "sippacer-ctl --json show info")
 p = h.ctl(d.socket_path, "watch", "--count=1", "--limit=5")
 h.check(p.returncode == 0 and "+15551230001" in p.stdout and "30.0%" in p.stdout, f"watch frame:\n{p.stdout}")
+p = h.ctl(d.socket_path, "show", "trunks")
+h.check(p.returncode == 0 and "FAILOVERS" in p.stdout and t["name"] in p.stdout,
+        f"sippacer-ctl show trunks:\n{p.stdout}")
 p = h.ctl(d.socket_path, "show", "number", "+19999999999")
 h.check_eq(p.returncode, 1, "sippacer-ctl exit code on an error answer")
 d.stop()

@@ -35,14 +35,22 @@ TEST_CASE("a CDR line has every field, nulls where unknown", "[proxy]") {
   CHECK(v->Get("network_blocked")->boolean);
   CHECK(v->Get("reason_header")->text == Sample().reason_header);
   CHECK(v->Get("setup_ms")->number == 42);
+  CHECK(v->Get("trunk")->type == JsonValue::Type::kNull);  // reached no trunk
+  CdrRecord r = Sample();
+  r.trunk = "carrier-a";
+  CHECK(ParseJson(CdrToJson(r))->Get("trunk")->text == "carrier-a");
 }
 
 TEST_CASE("COPY text escapes tabs, newlines and backslashes", "[proxy]") {
   const std::string line = CdrToCopyLine(Sample());
   CHECK(line.back() == '\n');
-  CHECK(std::count(line.begin(), line.end(), '\t') == 16);  // 17 columns
+  CHECK(std::count(line.begin(), line.end(), '\t') == 17);         // 18 columns
+  CHECK(line.find("\tunknown\t\\N\t603\t") != std::string::npos);  // carrier, trunk null, code
   CHECK(line.find("text=\"tab\\there\\\\back\\nline\"") != std::string::npos);
   CHECK(line.find("\t\\N\t42\t\\N\t") != std::string::npos);  // pdd_ms null, setup_ms, duration_s null
+  CdrRecord r = Sample();
+  r.trunk = "carrier\ta";
+  CHECK(CdrToCopyLine(r).find("\tunknown\tcarrier\\ta\t603\t") != std::string::npos);
 }
 
 }  // namespace

@@ -23,24 +23,12 @@ FlagValues Defaults() {
 TEST_CASE("the defaults make a valid config", "[proxy]") {
   auto c = BuildConfig(Defaults());
   REQUIRE(c.ok());
-  CHECK(c->trunk.host == "carrier.example.net");
-  CHECK(c->trunk.port == 0);
+  REQUIRE(c->trunks.size() == 1);
+  CHECK(c->trunks[0].host == "carrier.example.net");
+  CHECK(c->trunks[0].port == 0);
   CHECK(c->policy.rules.size() == 3);
   CHECK(c->policy.quarantine_for == absl::Hours(4));
   CHECK(c->caller_id.size() == 2);
-}
-
-TEST_CASE("trunk forms", "[proxy]") {
-  CHECK(ParseTrunk("10.0.0.1:5080")->port == 5080);
-  auto uri = ParseTrunk("sip:carrier.example.net:5070;transport=tcp");
-  REQUIRE(uri.ok());
-  CHECK(uri->host == "carrier.example.net");
-  CHECK(uri->port == 5070);
-  CHECK(uri->transport == "tcp");
-  CHECK(ParseTrunk("[2001:db8::1]:5060")->host == "2001:db8::1");
-  CHECK_FALSE(ParseTrunk("").ok());
-  CHECK_FALSE(ParseTrunk("sips:carrier").ok());
-  CHECK_FALSE(ParseTrunk("sip:carrier;transport=sctp").ok());
 }
 
 TEST_CASE("each bad flag is named in the error", "[proxy]") {
@@ -50,6 +38,7 @@ TEST_CASE("each bad flag is named in the error", "[proxy]") {
   };
   const Case cases[] = {
       {[](FlagValues& f) { f.trunk = ""; }, "--trunk:"},
+      {[](FlagValues& f) { f.trunks_file = "/nonexistent/trunks"; }, "--trunks_file:"},
       {[](FlagValues& f) { f.listen = "127.0.0.1:0"; }, "--listen:"},
       {[](FlagValues& f) { f.allow = "300.1.1.1/8"; }, "--allow:"},
       {[](FlagValues& f) { f.caller_id = "contact"; }, "--caller_id:"},

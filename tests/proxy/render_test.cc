@@ -1,10 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "pacing/pacer.h"
 #include "proxy/ctl/json_value.h"
 #include "proxy/ctl/table.h"
 #include "proxy/ops/metrics_http.h"
 #include "proxy/ops/render.h"
+#include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -220,6 +225,113 @@ TEST_CASE("a number a watch rule flags is watched, not paced", "[proxy]") {
 TEST_CASE("help lists show areas", "[proxy]") {
   const std::string help = RenderHelp();
   CHECK(help.find("\"show areas\"") != std::string::npos);
+  CHECK(help.find("\"show trunks\"") != std::string::npos);
+}
+
+// Two trunks; the second's name needs escaping in a Prometheus label.
+TrunkGroup Trunks() {
+  TrunkSpec a;
+  a.name = "carrier-a";
+  a.uri = "sip:10.0.0.1:5060;transport=tcp";
+  a.max_calls = 100;
+  a.max_cps = 2.5;
+  TrunkSpec b;
+  b.name = "back\\up \"b\"";
+  b.uri = "sips:sbc.example.com";
+  b.priority = 2;
+  b.weight = 3;
+  TrunkGroup g({a, b});
+  TrunkStats& s = g.stats(0);
+  s.calls_active.Add(4);
+  s.attempts.Add(20);
+  s.answered.Add(12);
+  s.failovers.Add(3);
+  s.refused_max_calls.Add(5);
+  s.refused_max_cps.Add(6);
+  s.finals[2].Add(12);
+  s.finals[4].Add(2);
+  s.finals[5].Add(3);
+  s.finals[6].Add(1);
+  s.finals[0].Add(2);
+  s.unavailable.Add(3);
+  g.stats(1).attempts.Add(3);
+  return g;
+}
+
+TEST_CASE("show trunks: each trunk in order with its limits and counters", "[proxy]") {
+  World w;
+  CHECK(Parse(RenderTrunks(w.view)).Get("trunks")->items.empty());  // no trunk group
+  const TrunkGroup g = Trunks();
+  w.view.trunks = &g;
+  JsonValue answer = Parse(RenderTrunks(w.view));
+  const JsonValue* trunks = answer.Get("trunks");
+  REQUIRE(trunks->items.size() == 2);
+  const JsonValue& a = trunks->items[0];
+  for (const char* f :
+       {"name", "uri", "priority", "weight", "max_calls", "max_cps", "calls_active", "attempts", "answered",
+        "failovers", "refused_max_calls", "refused_max_cps", "responses", "timeouts", "unavailable"}) {
+    INFO(f);
+    CHECK(a.Get(f) != nullptr);
+  }
+  CHECK(a.Get("name")->text == "carrier-a");
+  CHECK(a.Get("uri")->text == "sip:10.0.0.1:5060;transport=tcp");
+  CHECK(a.Get("max_calls")->number == 100);
+  CHECK(a.Get("max_cps")->number == 2.5);
+  CHECK(a.Get("calls_active")->number == 4);
+  CHECK(a.Get("refused_max_cps")->number == 6);
+  const JsonValue* responses = a.Get("responses");
+  REQUIRE(responses->fields.size() == 6);
+  CHECK(responses->fields[0].first == "1xx");
+  CHECK(responses->Get("2xx")->number == 12);
+  CHECK(responses->Get("6xx")->number == 1);
+  CHECK(a.Get("timeouts")->number == 2);
+  CHECK(a.Get("unavailable")->number == 3);
+  const JsonValue& b = trunks->items[1];
+  CHECK(b.Get("name")->text == g.spec(1).name);
+  CHECK(b.Get("priority")->number == 2);
+  CHECK(b.Get("weight")->number == 3);
+  CHECK(b.Get("max_calls")->number == 0);
+
+  const std::string table = RenderForPerson(answer, {});
+  CHECK(table.find("REFUSED CALLS+CPS") != std::string::npos);
+  CHECK(table.find("sip:10.0.0.1:5060;transport=tcp") != std::string::npos);
+  CHECK(table.find("5+6") != std::string::npos);
+  w.view.trunks = nullptr;
+  CHECK(RenderForPerson(Parse(RenderTrunks(w.view)), {}) == "no trunks\n");
+}
+
+TEST_CASE("Prometheus has per-trunk series with escaped names", "[proxy]") {
+  World w;
+  CHECK(RenderPrometheus(w.view, kT0).find("sippacer_trunk_") == std::string::npos);  // no trunk group
+  const TrunkGroup g = Trunks();
+  w.view.trunks = &g;
+  const std::string text = RenderPrometheus(w.view, kT0);
+  for (const char* line : {
+           "# TYPE sippacer_trunk_calls_active gauge\n",
+           "sippacer_trunk_calls_active{trunk=\"carrier-a\"} 4\n",
+           "# TYPE sippacer_trunk_attempts_total counter\n",
+           "sippacer_trunk_attempts_total{trunk=\"carrier-a\"} 20\n",
+           "sippacer_trunk_attempts_total{trunk=\"back\\\\up \\\"b\\\"\"} 3\n",
+           "sippacer_trunk_answered_total{trunk=\"carrier-a\"} 12\n",
+           "sippacer_trunk_failovers_total{trunk=\"carrier-a\"} 3\n",
+           "sippacer_trunk_refused_total{trunk=\"carrier-a\",reason=\"max_calls\"} 5\n",
+           "sippacer_trunk_refused_total{trunk=\"carrier-a\",reason=\"max_cps\"} 6\n",
+           "sippacer_trunk_responses_total{trunk=\"carrier-a\",class=\"2xx\"} 12\n",
+           "sippacer_trunk_responses_total{trunk=\"carrier-a\",class=\"1xx\"} 0\n",
+           "sippacer_trunk_responses_total{trunk=\"carrier-a\",class=\"6xx\"} 1\n",
+           "sippacer_trunk_timeouts_total{trunk=\"carrier-a\"} 2\n",
+           "sippacer_trunk_unavailable_total{trunk=\"carrier-a\"} 3\n",
+       }) {
+    INFO(line);
+    CHECK(text.find(line) != std::string::npos);
+  }
+  // A family's series come together, right after its TYPE line: 6 classes for each of 2 trunks.
+  const std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  const auto type = std::find(lines.begin(), lines.end(), "# TYPE sippacer_trunk_responses_total counter");
+  REQUIRE(type != lines.end());
+  auto series = [](const std::string& l) { return absl::StartsWith(l, "sippacer_trunk_responses_total{"); };
+  CHECK(std::count_if(lines.begin(), lines.end(), series) == 12);
+  CHECK(std::all_of(type + 1, type + 13, series));
 }
 
 TEST_CASE("events render as one JSON line", "[proxy]") {
