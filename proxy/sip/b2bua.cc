@@ -309,7 +309,8 @@ void B2bua::RefuseStateless(msg_t* msg, const sip_t* sip, const sockaddr* src, i
   }
   // No transaction is kept for a refusal: a retransmission is refused again.
   nta_msg_treply(agent_, msg, status, sip_status_phrase(status),
-                 TAG_IF(status == 405 || status == 501, SIPTAG_ALLOW_STR(kAllow)), TAG_END());
+                 TAG_IF(status == 405 || status == 501, SIPTAG_ALLOW_STR(kAllow)), SIPTAG_SUPPORTED_STR(kSupported),
+                 TAG_END());
 }
 
 int B2bua::OnNewMessage(msg_t* msg, sip_t* sip) {
@@ -636,7 +637,7 @@ void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& c
       absl::StrCat("SIP;cause=", code, ";text=\"sippacer: ", pacing::StateName(d.state), " ", why, "\"");
   const char* phrase = sip_status_phrase(code);
   nta_incoming_treply(irq, code, phrase ? phrase : "Paced", SIPTAG_RETRY_AFTER_STR(absl::StrCat(retry_s).c_str()),
-                      SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+                      SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
   nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Paced", d.action, false, now);
 }

@@ -302,6 +302,18 @@ bool B2bua::RetryWithCredentials(Call* call, const sip_t* challenge) {
 }
 
 int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip) {
+  if (sip == nullptr && call->answered && !call->ended && nta_incoming_status(irq) < 200) {
+    // Our 2xx waited for the dialer's PRACK of a provisional with SDP (RFC
+    // 3262) that never came: sofia answers the dialer 503, so the carrier's
+    // answered leg is hung up.
+    counters_.degraded.Add();
+    LogRateLimited("WARN", "relay", "a dialer never PRACKed before the answer: 503 to it, BYE to the trunk");
+    call->final_code = 503;
+    call->final_phrase = "Reliable Response Time-Out";
+    HangUpTrunk(call);
+    EndCall(call, "timeout");
+    return 0;
+  }
   if (sip == nullptr && call->final_code == 0 && !call->cancelled) {
     // Before any final answer, sofia times the INVITE out only when the
     // dialer never PRACKed a reliable provisional; it answers 503 next.

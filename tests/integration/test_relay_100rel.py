@@ -3,8 +3,9 @@ sippacer and its SDP reaches the dialer; a dialer that requires 100rel gets
 every provisional reliably and its PRACKs are answered; one that supports
 it gets a reliable 183 with SDP; one that does not gets the 183 and its SDP
 without RSeq. Several reliable provisionals before the dialer's first PRACK
-(which aborted sofia-sip's timers once) leave the daemon up. Both peers are
-raw UDP sockets, so every header is checked as sent."""
+(which aborted sofia-sip's timers once) leave the daemon up. A dialer that
+never PRACKs gets 503 and the carrier's answered leg is hung up. Both peers
+are raw UDP sockets, so every header is checked as sent."""
 import time
 
 import harness as h
@@ -115,5 +116,23 @@ finish(d, dialer, trunk, inv, taddr, invite)
 info = d.request("show info")
 h.check(info["pracks_sent"] >= 4, f"pracks_sent {info['pracks_sent']}")
 h.check_eq(info["calls_active"], 0, "calls_active")
+d.stop()
+
+
+# 4. A dialer that never PRACKs a reliable 183 with SDP: the carrier's 200
+#    waits for the PRACK (RFC 3262), sofia gives up after 64*T1
+#    (--trunk_timeout) with 503 to the dialer, and the carrier is hung up.
+d = h.Daemon(wd, trunk.port, extra=["--trunk_timeout=2s"]).start()
+inv, taddr, invite = call(d, dialer, trunk, "rel-gone@x", [["Supported", "100rel"]], [(183, True, True)])
+pr, paddr = trunk.wait(is_method("PRACK"), "PRACK of the carrier's reliable 183")
+trunk.send(sf.response(pr, 200), paddr)
+dialer.wait(lambda m: m.status == 183 and m.get("RSeq") is not None, "a reliable 183 the dialer ignores")
+trunk.send(sf.response(inv, 200, to_tag="c1", contact=f"<sip:c@127.0.0.1:{trunk.port}>", body=SDP_ANSWER), taddr)
+fin, _ = dialer.wait(lambda m: not m.is_request and m.status >= 200 and m.call_id() == "rel-gone@x",
+                     "the dialer's final answer after it never PRACKed", timeout=6)
+h.check_eq(fin.status, 503, "a dialer that never PRACKed")
+bye, baddr = trunk.wait(is_method("BYE"), "BYE to the carrier's answered leg", timeout=3)
+trunk.send(sf.response(bye, 200), baddr)
+h.check_eq(d.request("show info")["calls_active"], 0, "calls_active after the PRACK timeout")
 d.stop()
 print("relay 100rel: ok")
