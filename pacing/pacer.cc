@@ -319,8 +319,13 @@ Decision Pacer::OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time 
   Impl& m = *impl_;
   Decision d;
   d.dry_run = m.live.dry_run;
-  const metrics::NumberId id = m.store.Touch(caller, now);
-  if (!id.valid()) return d;  // table full of paced numbers: never block a call on it
+  const metrics::NumberId id = caller != 0 ? m.store.Touch(caller, now) : metrics::NumberId{};
+  if (!id.valid()) {
+    // No number to pace (no usable caller ID, or a table full of paced
+    // numbers): never block the call on it, but count its attempt.
+    m.store.RecordAttempt(id, callee, now);
+    return d;
+  }
   PacingEntry& e = m.EntryFor(id);
   auto state = static_cast<NumberState>(e.state.load(std::memory_order_relaxed));
   if (state == NumberState::kQuarantined) {
@@ -362,8 +367,13 @@ Decision Pacer::OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time 
 
 void Pacer::OnFinal(const metrics::CallOutcome& outcome) {
   Impl& m = *impl_;
-  const auto found = m.store.Find(outcome.caller);
-  if (!found) return;
+  const auto found = outcome.caller != 0 ? m.store.Find(outcome.caller) : std::nullopt;
+  if (!found) {
+    // No number to judge (no usable caller ID, or no longer tracked): the
+    // answer still counts in the totals, carriers, countries and codes.
+    m.store.RecordFinal(metrics::NumberId{}, outcome);
+    return;
+  }
   const metrics::NumberId id = *found;
   m.store.RecordFinal(id, outcome);
   PacingEntry& e = m.EntryFor(id);

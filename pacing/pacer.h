@@ -93,7 +93,9 @@ class Pacer {
   Pacer& operator=(const Pacer&) = delete;
 
   // ---- SIP thread ----
+  // `caller` 0 (no usable caller ID): never refused, counted in the totals.
   Decision OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time now);
+  // outcome.caller 0: counted in the totals, carriers, countries and codes only.
   void OnFinal(const metrics::CallOutcome& outcome);
   // Advances timed transitions (quarantine end, probation end, recovery,
   // watch end) and, every 10 s, the route-wide signals; call ~1/s.

@@ -26,8 +26,9 @@ struct CdrRecord {
   int64_t setup_ms = 0;               // INVITE -> final
   std::optional<int64_t> duration_s;  // answered calls
   std::string ended_by;               // caller, callee, cancel, timeout, "" if never set up
-  std::string paced;                  // "", "throttle", "quarantine" (JSON null when empty)
-  bool refused_by_acl = false;        // 403 by --allow: not an attempt
+  std::string paced;       // refused by sippacer: "throttle", "quarantine", "trunk_limit", "no_number"; "" = forwarded
+  std::string would_pace;  // --dry_run: what pacing would have done to this forwarded call ("" = nothing)
+  bool refused_by_acl = false;  // 403 by --allow: not an attempt
   std::string a_call_id;
   std::string b_call_id;  // "" when nothing reached the trunk
 };

@@ -163,6 +163,8 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   } else {
     return FlagError("refer", "must be relay or refuse");
   }
+  if (f.no_number != "forward" && f.no_number != "refuse") return FlagError("no_number", "must be forward or refuse");
+  c.refuse_no_number = f.no_number == "refuse";
   if (!absl::ParseDuration(f.tcp_idle_timeout, &c.tcp_idle_timeout) || c.tcp_idle_timeout < absl::Seconds(1) ||
       c.tcp_idle_timeout > absl::Hours(24)) {
     return FlagError("tcp_idle_timeout", absl::StrCat("'", f.tcp_idle_timeout, "' is not a duration from 1s to 24h"));

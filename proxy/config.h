@@ -39,6 +39,7 @@ struct FlagValues {
   std::string tls_listen, tls_cert, tls_key, tls_ca = "/etc/ssl/certs/ca-certificates.crt";
   bool tls_verify = true;
   std::string refer = "relay";
+  std::string no_number = "forward";
   int tcp_max_connections = 4096;
   int tcp_max_per_source = 64;
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
@@ -66,7 +67,10 @@ struct Config {
   std::vector<CallerIdSource> caller_id;
   HeaderPolicy headers;  // what crosses between the legs (--pass_headers, --strip_headers)
   enum class Refer { kRelay, kRefuse };
-  Refer refer = Refer::kRelay;     // in-dialog REFER: passed to the other leg, or answered 405
+  Refer refer = Refer::kRelay;
+  // A call whose caller ID is not a number (no header in --caller_id gives
+  // one): forwarded and counted in the totals only, or refused.
+  bool refuse_no_number = false;     // in-dialog REFER: passed to the other leg, or answered 405
   flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;
   std::string carriers_path;

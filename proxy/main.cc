@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, allow, "127.0.0.0/8", "CIDRs allowed to send new INVITEs"
 ABSL_FLAG(std::string, caller_id, "pai,from", "where the originating number is read: pai, rpid, from");
 ABSL_FLAG(std::string, pass_headers, "",
           "headers passed between the legs besides the default list, by name ('P-' is a prefix); docs/headers.md");
+ABSL_FLAG(std::string, no_number, "forward",
+          "a call whose caller ID is no number: forward (counted in the totals, no number to pace) or refuse "
+          "(the pacing refusal code)");
 ABSL_FLAG(std::string, refer, "relay", "in-dialog REFER: relay (to the other leg, NOTIFYs back) or refuse (405)");
 ABSL_FLAG(std::string, strip_headers, "",
           "headers of the default list never passed between the legs, by name or prefix");
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   f.pass_headers = absl::GetFlag(FLAGS_pass_headers);
   f.strip_headers = absl::GetFlag(FLAGS_strip_headers);
   f.refer = absl::GetFlag(FLAGS_refer);
+  f.no_number = absl::GetFlag(FLAGS_no_number);
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
   f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
   f.trunk_timeout = absl::GetFlag(FLAGS_trunk_timeout);

@@ -28,6 +28,8 @@ std::string CdrToJson(const CdrRecord& r) {
   str_or_null(r.ended_by);
   w.Key("paced");
   str_or_null(r.paced);
+  w.Key("would_pace");
+  str_or_null(r.would_pace);
   w.Key("refused_by_acl").Bool(r.refused_by_acl);
   w.Key("a_call_id").String(r.a_call_id);
   w.Key("b_call_id");

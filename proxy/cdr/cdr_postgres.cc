@@ -14,7 +14,7 @@ namespace {
 constexpr size_t kBatch = 1000;
 constexpr char kColumns[] =
     "ts, caller, callee, carrier, trunk, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
-    "setup_ms, duration_s, ended_by, paced, refused_by_acl, a_call_id, b_call_id";
+    "setup_ms, duration_s, ended_by, paced, would_pace, refused_by_acl, a_call_id, b_call_id";
 
 // COPY text: escapes, and only valid UTF-8. A carrier's Latin-1 byte (or a
 // NUL) would make PostgreSQL refuse the whole batch, and the writer retry it
@@ -86,6 +86,7 @@ std::string CdrToCopyLine(const CdrRecord& r) {
     out += "\\N\t";
   NullableField(out, r.ended_by);
   NullableField(out, r.paced);
+  NullableField(out, r.would_pace);
   Field(out, r.refused_by_acl ? "t" : "f");
   Field(out, r.a_call_id);
   if (r.b_call_id.empty())

@@ -91,6 +91,9 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_invites_total ", v.relay->invites_total.Get(), "\n");
   Head(out, "sippacer_invites_forwarded_total", "counter", "INVITEs forwarded to the trunk (attempts).");
   absl::StrAppend(&out, "sippacer_invites_forwarded_total ", v.relay->invites_forwarded.Get(), "\n");
+  Head(out, "sippacer_invites_without_number_total", "counter",
+       "New INVITEs whose caller ID is no number (--caller_id): forwarded and counted in the totals, or refused.");
+  absl::StrAppend(&out, "sippacer_invites_without_number_total ", v.relay->invites_without_number.Get(), "\n");
   Head(out, "sippacer_invites_refused_acl_total", "counter", "INVITEs refused by --allow.");
   absl::StrAppend(&out, "sippacer_invites_refused_acl_total ", v.relay->invites_refused_acl.Get(), "\n");
   Head(out, "sippacer_sip_transactions", "gauge", "Sofia-SIP transactions in its tables, by side.");

@@ -188,6 +188,7 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("calls_active").Uint(v.relay->calls_active.Get());
   w.Key("invites_total").Uint(v.relay->invites_total.Get());
   w.Key("invites_forwarded").Uint(v.relay->invites_forwarded.Get());
+  w.Key("invites_without_number").Uint(v.relay->invites_without_number.Get());
   w.Key("invites_refused_acl").Uint(v.relay->invites_refused_acl.Get());
   w.Key("acks_dropped").Uint(v.relay->acks_dropped.Get());
   w.Key("late_answers").Uint(v.relay->late_answers.Get());

@@ -13,6 +13,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -506,8 +507,27 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   CallerId caller = ExtractCaller(sip, config_.caller_id, config_.default_country_code);
   CallerId callee = ExtractCallee(sip, config_.default_country_code);
 
-  pacing::Decision decision;
-  if (caller.number != 0) decision = pacer_.OnInvite(caller.number, callee.number, now);
+  if (caller.number == 0) {
+    counters_.invites_without_number.Add();
+    LogRateLimited("WARN", "relay",
+                   caller.source[0] != '\0'
+                       ? absl::StrCat("a caller ID that is no number (", caller.source, " user '",
+                                      absl::CHexEscape(caller.text.substr(0, 32)), "'): ",
+                                      config_.refuse_no_number ? "refused" : "forwarded, counted in the totals only")
+                       : absl::StrCat("an INVITE with no caller-ID header of --caller_id: ",
+                                      config_.refuse_no_number ? "refused" : "forwarded, counted in the totals only"));
+    if (config_.refuse_no_number) {
+      const int code = pacer_.policy().reject_code;
+      const char* phrase = sip_status_phrase(code) ? sip_status_phrase(code) : "No Caller Number";
+      const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: the caller ID is no number\"");
+      nta_incoming_treply(irq, code, phrase, SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported),
+                          TAG_END());
+      nta_incoming_destroy(irq);
+      PushRefusalCdr(sip, caller, callee, code, phrase, "no_number", false, now);
+      return 0;
+    }
+  }
+  const pacing::Decision decision = pacer_.OnInvite(caller.number, callee.number, now);
   if (decision.refuse && !decision.dry_run) {
     RefusePaced(irq, sip, caller, callee, decision, now);
     return 0;

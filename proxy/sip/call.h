@@ -59,7 +59,7 @@ struct Call {
   CallerId callee;
   std::string a_call_id;
   std::string b_call_id;
-  std::string paced_action;  // set when a dry-run decision would have refused
+  std::string paced_action;  // --dry_run: what pacing would have done (CDR would_pace)
 
   absl::Time invite_at;
   absl::Time first_ring_at = absl::InfinitePast();

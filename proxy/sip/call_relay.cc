@@ -148,8 +148,7 @@ void B2bua::CountFinal(Call* call, const sip_t* sip, int status, absl::Time now)
   call->final_at = now;
   call->reason_header = ReasonText(sip);
   call->network_blocked = metrics::IsNetworkBlocked(status, PhraseOf(sip, status), call->reason_header);
-  if (call->caller.number == 0) return;
-  metrics::CallOutcome outcome;
+  metrics::CallOutcome outcome;  // a caller of 0 counts in the totals only (Pacer::OnFinal)
   outcome.caller = call->caller.number;
   outcome.callee = call->callee.number;
   outcome.code = status;
@@ -585,7 +584,7 @@ void B2bua::EndCall(Call* call, absl::string_view ended_by) {
     r.setup_ms = absl::ToInt64Milliseconds(final_at - call->invite_at);
     if (call->answered) r.duration_s = absl::ToInt64Seconds(absl::Now() - call->answered_at);
     r.ended_by = !ended_by.empty() ? std::string(ended_by) : call->ended_by;
-    r.paced = call->paced_action;
+    r.would_pace = call->paced_action;  // a forwarded call: refused by nothing
     r.a_call_id = call->a_call_id;
     r.b_call_id = call->b_call_id;
     cdr_->Push(std::move(r));

@@ -33,19 +33,24 @@ CallerId ExtractCaller(const sip_s* sip, const std::vector<CallerIdSource>& orde
   CallerId fallback;
   for (CallerIdSource source : order) {
     const url_t* url = nullptr;
+    const char* name = "";
     switch (source) {
       case CallerIdSource::kPai:
         if (const sip_p_asserted_identity_t* pai = sip_p_asserted_identity(sip)) url = pai->paid_url;
+        name = "P-Asserted-Identity";
         break;
       case CallerIdSource::kRpid:
         if (const sip_remote_party_id_t* rpid = sip_remote_party_id(sip)) url = rpid->rpid_url;
+        name = "Remote-Party-ID";
         break;
       case CallerIdSource::kFrom:
         if (sip->sip_from) url = sip->sip_from->a_url;
+        name = "From";
         break;
     }
     if (url == nullptr) continue;
     CallerId id = FromUrl(url, cc);
+    id.source = name;
     if (id.number != 0) return id;
     if (fallback.text.empty()) fallback = id;
   }

@@ -14,6 +14,7 @@ namespace sippacer::proxy {
 struct CallerId {
   metrics::E164 number = 0;  // 0 when no source held a usable number
   std::string text;          // normalised "+1555..." or the raw user part
+  const char* source = "";   // the header it was read from ("From", "P-Asserted-Identity" ...); "" when none
 };
 
 // The first of `order` (P-Asserted-Identity, Remote-Party-ID, From) whose

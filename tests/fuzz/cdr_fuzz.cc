@@ -1,7 +1,7 @@
 // CDR encoders, every field from the input: the JSON line (--cdr_file)
 // reads back with the same values (strings with invalid UTF-8 repaired, ""
 // as null where the spec says so) and replays as the same call; each COPY
-// text line (--cdr_postgres) is 18 fields with no raw tab, CR or LF inside,
+// text line (--cdr_postgres) is 19 fields with no raw tab, CR or LF inside,
 // each unescaping to the value written. PostgreSQL refuses a whole COPY for
 // one invalid UTF-8 byte (sofia passes carriers' bytes through as they
 // came), so the line must hold none; a value that held one may come back
@@ -38,9 +38,9 @@ CdrRecord Record(FuzzedDataProvider& in) {
   r.setup_ms = in.ConsumeIntegralInRange<int64_t>(0, kDayMs);
   if (in.ConsumeBool()) r.duration_s = in.ConsumeIntegralInRange<int64_t>(0, int64_t{1} << 40);
   r.refused_by_acl = in.ConsumeBool();
-  // trunk last: the committed inputs keep giving the older fields the same bytes.
+  // Newer fields last: the committed inputs keep giving the older fields the same bytes.
   for (std::string* s : {&r.caller, &r.callee, &r.carrier, &r.reason, &r.reason_header, &r.ended_by, &r.paced,
-                         &r.a_call_id, &r.b_call_id, &r.trunk}) {
+                         &r.a_call_id, &r.b_call_id, &r.trunk, &r.would_pace}) {
     *s = in.ConsumeRandomLengthString(200);
     s->erase(std::remove(s->begin(), s->end(), '\0'), s->end());  // they come from C strings
   }
@@ -73,7 +73,7 @@ void CheckJson(const CdrRecord& r) {
   const std::string line = CdrToJson(r);
   FUZZ_CHECK(line.find_first_of("\r\n") == std::string::npos);
   auto v = ParseJson(line);
-  FUZZ_CHECK(v.ok() && v->type == JsonValue::Type::kObject && v->fields.size() == 18);
+  FUZZ_CHECK(v.ok() && v->type == JsonValue::Type::kObject && v->fields.size() == 19);
   CheckString(*v, "caller", r.caller, false);
   CheckString(*v, "callee", r.callee, false);
   CheckString(*v, "carrier", r.carrier.empty() ? "unknown" : r.carrier, false);
@@ -82,6 +82,7 @@ void CheckJson(const CdrRecord& r) {
   CheckString(*v, "reason_header", r.reason_header, true);
   CheckString(*v, "ended_by", r.ended_by, true);
   CheckString(*v, "paced", r.paced, true);
+  CheckString(*v, "would_pace", r.would_pace, true);
   CheckString(*v, "a_call_id", r.a_call_id, false);
   CheckString(*v, "b_call_id", r.b_call_id, true);
   CheckInt(*v, "code", r.code);
@@ -135,7 +136,7 @@ void CheckCopy(const CdrRecord& r) {
   FUZZ_CHECK(body.find('\0') == absl::string_view::npos);
   FUZZ_CHECK(fuzz::Utf8Repaired(body) == body);
   const std::vector<absl::string_view> f = absl::StrSplit(body, '\t');
-  FUZZ_CHECK(f.size() == 18);
+  FUZZ_CHECK(f.size() == 19);
   FUZZ_CHECK(SameText(CopyUnescape(f[1]), r.caller));
   FUZZ_CHECK(SameText(CopyUnescape(f[2]), r.callee));
   FUZZ_CHECK(SameText(CopyUnescape(f[3]), (r.carrier.empty() ? "unknown" : r.carrier)));
@@ -147,8 +148,9 @@ void CheckCopy(const CdrRecord& r) {
   FUZZ_CHECK(f[11] == absl::StrCat(r.setup_ms));
   FUZZ_CHECK(SameText(CopyUnescape(f[13]), r.ended_by));
   FUZZ_CHECK(SameText(CopyUnescape(f[14]), r.paced));
-  FUZZ_CHECK(SameText(CopyUnescape(f[16]), r.a_call_id));
-  FUZZ_CHECK(SameText(CopyUnescape(f[17]), r.b_call_id));
+  FUZZ_CHECK(SameText(CopyUnescape(f[15]), r.would_pace));
+  FUZZ_CHECK(SameText(CopyUnescape(f[17]), r.a_call_id));
+  FUZZ_CHECK(SameText(CopyUnescape(f[18]), r.b_call_id));
 }
 
 }  // namespace

@@ -1,2 +1,3 @@
 sippacer_integration_test(cdr_file test_cdr_file.py)
 sippacer_integration_test(cdr_postgres test_cdr_postgres.py TIMEOUT 240)
+sippacer_integration_test(cdr_dry_run_sql test_cdr_dry_run_sql.py TIMEOUT 180)

@@ -44,13 +44,15 @@ TEST_CASE("a CDR line has every field, nulls where unknown", "[proxy]") {
 TEST_CASE("COPY text escapes tabs, newlines and backslashes", "[proxy]") {
   const std::string line = CdrToCopyLine(Sample());
   CHECK(line.back() == '\n');
-  CHECK(std::count(line.begin(), line.end(), '\t') == 17);         // 18 columns
+  CHECK(std::count(line.begin(), line.end(), '\t') == 18);         // 19 columns
   CHECK(line.find("\tunknown\t\\N\t603\t") != std::string::npos);  // carrier, trunk null, code
   CHECK(line.find("text=\"tab\\there\\\\back\\nline\"") != std::string::npos);
   CHECK(line.find("\t\\N\t42\t\\N\t") != std::string::npos);  // pdd_ms null, setup_ms, duration_s null
   CdrRecord r = Sample();
   r.trunk = "carrier\ta";
   CHECK(CdrToCopyLine(r).find("\tunknown\tcarrier\\ta\t603\t") != std::string::npos);
+  r.would_pace = "quarantine";  // after paced (null here), before refused_by_acl
+  CHECK(CdrToCopyLine(r).find("\t\\N\tquarantine\tf\t") != std::string::npos);
 }
 
 }  // namespace
