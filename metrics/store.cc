@@ -121,7 +121,8 @@ struct Store::Impl {
   }
   int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
 
-  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap) const;
+  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap,
+                absl::Time now) const;
 
   StoreOptions options;
   NumberTable table;
@@ -144,8 +145,19 @@ struct Store::Impl {
   uint32_t next_reason = 0;                                               // writer-only
 };
 
-bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out,
-                           NumberSnapshot* snap) const {
+double CallsPerMinute(int64_t minute, uint16_t attempts, uint16_t prev_attempts, absl::Time now) {
+  // The last 60 s, from the counts of two calendar minutes: all of this
+  // minute's and the part of the previous one still inside the 60 s.
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  const int64_t now_minute = now_s / 60;
+  const double left_of_prev = 1.0 - static_cast<double>(now_s % 60) / 60.0;
+  if (minute == now_minute) return attempts + prev_attempts * left_of_prev;
+  if (minute == now_minute - 1) return attempts * left_of_prev;
+  return 0;
+}
+
+bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap,
+                           absl::Time now) const {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const uint32_t s1 = s.seq.load(std::memory_order_acquire);
     if (s1 & 1) continue;
@@ -158,11 +170,9 @@ bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want
       tmp.last_seen = absl::FromUnixSeconds(s.last_seen_s.load(std::memory_order_relaxed));
       const uint32_t pc = s.pdd_count.load(std::memory_order_relaxed);
       tmp.pdd_ms_avg = pc ? static_cast<double>(s.pdd_sum_ms.load(std::memory_order_relaxed)) / pc : 0;
-      const int64_t minute = s.minute.load(std::memory_order_relaxed);
-      const int64_t now_minute = static_cast<int64_t>(epoch) * absl::ToInt64Seconds(table.bucket_width()) / 60;
-      const uint16_t cur = s.minute_attempts.load(std::memory_order_relaxed);
-      const uint16_t prev = s.prev_minute_attempts.load(std::memory_order_relaxed);
-      tmp.calls_per_minute = minute >= now_minute - 1 ? std::max(cur, prev) : 0;
+      tmp.calls_per_minute =
+          CallsPerMinute(s.minute.load(std::memory_order_relaxed), s.minute_attempts.load(std::memory_order_relaxed),
+                         s.prev_minute_attempts.load(std::memory_order_relaxed), now);
     }
     std::atomic_thread_fence(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) != s1) continue;
@@ -354,7 +364,7 @@ std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const
   NumberSnapshot snap;
   CodeCounts c;
   const Slot& s = impl_->table.slot(index);
-  if (!impl_->ReadSlot(s, impl_->table.EpochOf(now), impl_->Buckets(impl_->options.history), number, &c, &snap)) {
+  if (!impl_->ReadSlot(s, impl_->table.EpochOf(now), impl_->Buckets(impl_->options.history), number, &c, &snap, now)) {
     return std::nullopt;
   }
   snap.window = c;
@@ -370,7 +380,7 @@ void Store::ForEachNumber(absl::Time now, const std::function<void(const NumberS
   for (uint32_t i = 0; i < n; ++i) {
     NumberSnapshot snap;
     CodeCounts c;
-    if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap)) continue;
+    if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap, now)) continue;
     snap.window = c;
     snap.window_length = impl_->options.history;
     fn(snap);

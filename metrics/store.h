@@ -54,7 +54,7 @@ struct NumberSnapshot {
   E164 number = 0;
   CodeCounts window;  // over StoreOptions::history
   absl::Duration window_length;
-  double calls_per_minute = 0;  // over the last minute-ish bucket(s)
+  double calls_per_minute = 0;  // attempts in the last 60 s (CallsPerMinute)
   absl::Time last_seen;
   std::string last_reason_header;  // last 603+ Reason text, "" if none
   double pdd_ms_avg = 0;           // mean post-dial delay (INVITE->first 18x)
@@ -99,6 +99,10 @@ struct CountryHistory {
   std::vector<std::pair<uint32_t, CodeCounts>> days;  // (UTC day number, counts), oldest first
 };
 inline constexpr uint32_t kMinAttemptsForADay = 20;
+
+// Attempts in the 60 s before `now`, from a number's count for calendar
+// `minute` and for the minute before it (the older one pro rata).
+double CallsPerMinute(int64_t minute, uint16_t attempts, uint16_t prev_attempts, absl::Time now);
 
 class Store {
  public:

@@ -234,3 +234,30 @@ TEST_CASE("a number's window survives export and import", "[metrics]") {
 
 }  // namespace
 }  // namespace sippacer::metrics
+
+namespace sippacer::metrics {
+namespace {
+
+TEST_CASE("calls_per_minute is the last 60 s, and falls to 0 when a number stops", "[metrics]") {
+  Store s(FourHours());
+  // One call a second for three minutes: 60 a minute.
+  for (int i = 0; i < 180; ++i) {
+    const absl::Time at = kT0 + absl::Seconds(i);
+    s.RecordAttempt(s.Touch(15551230001, at), 15550001234, at);
+  }
+  auto now = s.Snapshot(15551230001, kT0 + absl::Seconds(179));
+  REQUIRE(now);
+  CHECK(now->calls_per_minute == Approx(60).margin(1.5));
+  // It stopped: half a minute later, about half; two minutes later, none.
+  auto later = s.Snapshot(15551230001, kT0 + absl::Seconds(210));
+  REQUIRE(later);
+  CHECK(later->calls_per_minute == Approx(30).margin(1.5));
+  auto gone = s.Snapshot(15551230001, kT0 + absl::Seconds(300));
+  REQUIRE(gone);
+  CHECK(gone->calls_per_minute == 0);
+  CHECK(CallsPerMinute(100, 10, 20, absl::FromUnixSeconds(100 * 60 + 30)) == Approx(20));  // 10 + 20 * 0.5
+  CHECK(CallsPerMinute(99, 10, 20, absl::FromUnixSeconds(100 * 60 + 45)) == Approx(2.5));  // 10 * 0.25
+}
+
+}  // namespace
+}  // namespace sippacer::metrics
