@@ -52,6 +52,7 @@ struct Pacer::Impl {
         reasons_size(std::max<size_t>(8192, s.options().max_numbers / 16)),
         reasons(new metrics::SeqlockText[reasons_size]) {
     published = live;
+    flags = live;
     Derive();
   }
   // What follows from the live policy: one stepper per rule, the thresholds.
@@ -104,6 +105,8 @@ struct Pacer::Impl {
   std::atomic<uint64_t> watched_count{0};
   mutable absl::Mutex policy_mu;
   Policy published ABSL_GUARDED_BY(policy_mu);  // for other threads
+  PolicyOrigin origin ABSL_GUARDED_BY(policy_mu);
+  Policy flags;  // the policy built with, never changed
 };
 
 PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
@@ -441,9 +444,12 @@ void Pacer::Tick(absl::Time now) {
   }
 }
 
-absl::StatusOr<NumberPacing> Pacer::Quarantine(metrics::E164 number, std::optional<absl::Duration> duration,
-                                               absl::Time now) {
+absl::StatusOr<OperatorAction> Pacer::Quarantine(metrics::E164 number, std::optional<absl::Duration> duration,
+                                                 absl::Time now) {
   Impl& m = *impl_;
+  OperatorAction a;
+  a.tracked = m.store.Find(number).has_value();
+  a.before = State(number).state;
   const metrics::NumberId id = m.store.Touch(number, now);
   if (!id.valid()) return absl::ResourceExhaustedError("every tracked number is paced; raise --max_numbers");
   const absl::Duration d = duration.value_or(m.live.quarantine_for);
@@ -451,15 +457,24 @@ absl::StatusOr<NumberPacing> Pacer::Quarantine(metrics::E164 number, std::option
   m.SetState(
       id, m.EntryFor(id), NumberState::kQuarantined, now, until,
       d == absl::ZeroDuration() ? "operator: until released" : absl::StrCat("operator: for ", absl::FormatDuration(d)));
-  return State(number);
+  a.changed = true;
+  a.after = State(number);
+  return a;
 }
 
-absl::StatusOr<NumberPacing> Pacer::Release(metrics::E164 number, absl::Time now) {
+absl::StatusOr<OperatorAction> Pacer::Release(metrics::E164 number, absl::Time now) {
   Impl& m = *impl_;
-  const metrics::NumberId id = m.store.Touch(number, now);
-  if (!id.valid()) return absl::ResourceExhaustedError("every tracked number is paced; raise --max_numbers");
-  m.SetState(id, m.EntryFor(id), NumberState::kHealthy, now, absl::InfiniteFuture(), "operator: released");
-  return State(number);
+  OperatorAction a;
+  // Find, not Touch: releasing a number never seen must not start tracking it.
+  const std::optional<metrics::NumberId> id = m.store.Find(number);
+  a.tracked = id.has_value();
+  a.after = State(number);
+  a.before = a.after.state;
+  if (!id || a.before == NumberState::kHealthy) return a;
+  m.SetState(*id, m.EntryFor(*id), NumberState::kHealthy, now, absl::InfiniteFuture(), "operator: released");
+  a.changed = true;
+  a.after = State(number);
+  return a;
 }
 
 void Pacer::Restore(metrics::NumberId id, const NumberPacing& saved) {
@@ -474,11 +489,19 @@ void Pacer::Restore(metrics::NumberId id, const NumberPacing& saved) {
   e.paced.store(static_cast<uint32_t>(saved.paced), std::memory_order_relaxed);
 }
 
-void Pacer::SetPolicy(Policy policy) {
+void Pacer::SetPolicy(Policy policy, PolicyOrigin origin) {
   impl_->live = policy;
   impl_->Derive();
   absl::MutexLock lock(&impl_->policy_mu);
   impl_->published = std::move(policy);
+  impl_->origin = std::move(origin);
+}
+
+const Policy& Pacer::flag_policy() const { return impl_->flags; }
+
+PolicyOrigin Pacer::policy_origin() const {
+  absl::MutexLock lock(&impl_->policy_mu);
+  return impl_->origin;
 }
 
 Policy Pacer::policy() const {
@@ -541,6 +564,19 @@ uint64_t Pacer::numbers_in_state(NumberState s) const {
     return tracked > paced ? tracked - paced : 0;
   }
   return impl_->in_state[static_cast<int>(s)].load(std::memory_order_relaxed);
+}
+
+std::vector<RuleCheck> Pacer::Explain(metrics::E164 number, absl::Time now) const {
+  const Impl& m = *impl_;
+  const auto id = m.store.Find(number);
+  if (!id) return {};
+  const PacingEntry* e = m.table.Find(id->index);
+  if (e == nullptr || e->generation.load(std::memory_order_relaxed) != id->generation) {
+    // Never judged yet: every rule with empty evidence.
+    PacingEntry empty;
+    return ExplainRules(m.store, m.live, m.thresholds, *id, empty, now);
+  }
+  return ExplainRules(m.store, m.live, m.thresholds, *id, *e, now);
 }
 
 }  // namespace sippacer::pacing

@@ -27,6 +27,7 @@
 #include "metrics/call_outcome.h"
 #include "metrics/store.h"
 #include "pacing/policy.h"
+#include "pacing/verdict.h"
 #include "pacing/route_watch.h"
 
 namespace sippacer::pacing {
@@ -85,6 +86,26 @@ struct NumberPacing {
   std::string watch_reason;
 };
 
+// What an operator's quarantine or release did.
+struct OperatorAction {
+  NumberPacing after;                          // the number's pacing now
+  NumberState before = NumberState::kHealthy;  // and before the command
+  // Release: false when the number was healthy or not tracked (nothing to
+  // release; no entry is created for it).
+  bool changed = false;
+  // Whether the number was tracked before the command (a call in the
+  // window). A quarantine of one that was not is pre-emptive: it is
+  // quarantined all the same, before its first call.
+  bool tracked = false;
+};
+
+// Who last set the live policy, and when: a stats-socket peer, or the one
+// a saved --state_file brought back. `at` is InfinitePast while the flags rule.
+struct PolicyOrigin {
+  absl::Time at = absl::InfinitePast();
+  std::string by;
+};
+
 class Pacer {
  public:
   Pacer(metrics::Store& store, Policy policy, EventSink* sink);
@@ -97,19 +118,32 @@ class Pacer {
   Decision OnInvite(metrics::E164 caller, metrics::E164 callee, absl::Time now);
   // outcome.caller 0: counted in the totals, carriers, countries and codes only.
   void OnFinal(const metrics::CallOutcome& outcome);
+  // Each rule as it stands on `number`: its window's rate, whether it is
+  // over the line, whether it fires, and what holds it when it is over the
+  // line but does not (verdict.h). Empty for a number not tracked. The
+  // evidence is the SIP thread's: call it there.
+  std::vector<RuleCheck> Explain(metrics::E164 number, absl::Time now) const;
   // Advances timed transitions (quarantine end, probation end, recovery,
   // watch end) and, every 10 s, the route-wide signals; call ~1/s.
   void Tick(absl::Time now);
-  // Operator commands; return the number's new pacing state.
-  absl::StatusOr<NumberPacing> Quarantine(metrics::E164 number, std::optional<absl::Duration> duration, absl::Time now);
-  absl::StatusOr<NumberPacing> Release(metrics::E164 number, absl::Time now);
+  // Operator commands. A quarantine of a number not tracked creates its
+  // entry (pre-emptive); a release of one not tracked or healthy changes
+  // nothing and creates no entry.
+  absl::StatusOr<OperatorAction> Quarantine(metrics::E164 number, std::optional<absl::Duration> duration,
+                                            absl::Time now);
+  absl::StatusOr<OperatorAction> Release(metrics::E164 number, absl::Time now);
   // Puts a saved state back at start (--state_file); no event is emitted.
   void Restore(metrics::NumberId id, const NumberPacing& saved);
-  // Replaces the live policy; validated by the caller with ParsePolicyUpdate.
-  void SetPolicy(Policy policy);
+  // Replaces the live policy; validated by the caller with ApplyPolicyUpdate.
+  // `origin`: who set it (kept for `show policy` and --state_file).
+  void SetPolicy(Policy policy, PolicyOrigin origin = {});
 
   // ---- any thread (lock-free reads) ----
   Policy policy() const;  // a copy of the live policy
+  // The policy the pacer was built with (the flags): the keys set live are
+  // those where policy() differs from it.
+  const Policy& flag_policy() const;
+  PolicyOrigin policy_origin() const;
   NumberPacing State(metrics::E164 number) const;
   uint64_t paced_total() const;
   uint64_t numbers_in_state(NumberState s) const;

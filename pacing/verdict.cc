@@ -109,6 +109,57 @@ bool Recovered(const metrics::Store& store, const Policy& policy, const Threshol
   return true;
 }
 
+std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& policy, const Thresholds& h,
+                                    metrics::NumberId id, const PacingEntry& entry, absl::Time now) {
+  std::vector<RuleCheck> out;
+  for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
+    const Rule& rule = policy.rules[i];
+    const double threshold = rule.action == RuleAction::kWatch ? h.watch : h.pacing;
+    RuleCheck check;
+    check.rule = rule.text;
+    const metrics::CodeCounts c = store.Window(id, rule.window, now);
+    check.attempts = c.attempts;
+    check.rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
+    check.over_line = c.attempts > 0 && c.attempts >= static_cast<uint32_t>(policy.min_attempts) &&
+                      Passes(rule, check.rate);
+    const RuleEvidence& ev = entry.evidence[i];
+    check.fires = Fires(policy, rule, ev, threshold, now);
+    if (const int ci = CarrierRuleIndex(policy.rules, i); ci >= 0) {
+      for (const CarrierEvidence& ce : entry.by_carrier) {
+        if (ce.group >= 0 && Fires(policy, rule, ce.evidence[ci], threshold, now)) check.fires = true;
+      }
+    }
+    if (check.over_line && !check.fires) {
+      // In the order the test applies them (Fires), the first that held.
+      const double line = rule.fraction;
+      if (ev.baseline >= line) {
+        check.held_by = absl::StrFormat(
+            "the pool is as high: its routes give other numbers %.1f%%, at or over the %g%% line, so the "
+            "number's rate is no evidence against it",
+            ev.baseline * 100, line * 100);
+      } else if (ev.calls == 0 || now - absl::FromUnixSeconds(ev.since_s) > rule.window) {
+        check.held_by = "no current run of evidence: the calls over the line are spread over the window, with "
+                        "enough under it between them to reset the run";
+      } else if (ev.calls < static_cast<uint32_t>(policy.min_attempts)) {
+        check.held_by = absl::StrFormat("sample too small: %d calls in the current run, --min_attempts is %d",
+                                        ev.calls, policy.min_attempts);
+      } else if (ev.sum < threshold) {
+        check.held_by = absl::StrFormat(
+            "evidence %.1f under the threshold %.1f: %d of %d calls in the run against a baseline of %.1f%%; %s",
+            ev.sum, threshold, ev.hits, ev.calls, ev.baseline * 100,
+            ev.baseline > line / 2 ? "the pool's rate is close to the line, so each call weighs less"
+                                   : "more calls over the line are needed (--false_alarm_rate sets how many)");
+      } else {
+        check.held_by = absl::StrFormat("the Wilson lower bound %.1f%% is under the line (--confidence %g)",
+                                        100 * WilsonLowerBound(ev.hits, ev.calls, policy.confidence),
+                                        policy.confidence);
+      }
+    }
+    out.push_back(std::move(check));
+  }
+  return out;
+}
+
 std::string OveruseSignature(const std::vector<uint32_t>& history, absl::Duration bucket) {
   const int64_t bucket_s = std::max<int64_t>(60, absl::ToInt64Seconds(bucket));
   const size_t recent = static_cast<size_t>(std::max<int64_t>(2, 90 * 60 / bucket_s));

@@ -49,6 +49,21 @@ bool RuleCleared(const metrics::Store& store, const Policy& policy, const Thresh
 bool Recovered(const metrics::Store& store, const Policy& policy, const Thresholds& h, metrics::NumberId id,
                const PacingEntry& entry, absl::Time now);
 
+// One rule as it stands on one number: its rate over the window, whether
+// that is over the line, whether the rule fires, and when it is over the
+// line but does not fire, what held it (too few calls, the routes' baseline
+// as high, evidence under the threshold, an expired run, the Wilson bound).
+struct RuleCheck {
+  std::string rule;        // the rule as written
+  uint32_t attempts = 0;   // the number's attempts over the rule's window
+  double rate = 0;         // share of them in the rule's code
+  bool over_line = false;  // rate past the line, on at least --min_attempts calls
+  bool fires = false;      // its evidence fires now (on the number or one of its carriers)
+  std::string held_by;     // over the line but not firing: why; "" otherwise
+};
+std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& policy, const Thresholds& h,
+                                    metrics::NumberId id, const PacingEntry& entry, absl::Time now);
+
 // "overuse: volume 5.0x its baseline before the rise" when, in the 90
 // minutes before now, 20 minutes of the number's calls ran at 2.5 times or
 // more the mean of its (at least two) active buckets before them; ""

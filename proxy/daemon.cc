@@ -1,12 +1,17 @@
 #include "proxy/daemon.h"
 
+#include <netdb.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -15,6 +20,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "metrics/store.h"
@@ -100,6 +106,49 @@ void RaiseFileLimit() {
   }
 }
 
+// Why an address cannot be bound, found by trying it ("Address already in
+// use"): sofia's failed bind only says that it failed. Empty when the
+// address binds now or is not numeric.
+std::string BindProblem(const HostPort& address, bool udp_too) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints, &found) != 0) return "";
+  std::string why;
+  const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+  for (size_t i = 0; i < (udp_too ? 2u : 1u); ++i) {
+    const int type = types[i];
+    const int fd = ::socket(found->ai_family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 && why.empty()) why = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return why;
+}
+
+// The SIP transports' failure, with the reason the address cannot be had.
+std::string TransportProblem(const Config& config, absl::string_view message) {
+  std::string why;
+  if (absl::StartsWith(message, "--listen:")) {
+    why = BindProblem(config.listen, true);
+  } else if (absl::StartsWith(message, "--trunk_listen:") && config.trunk_listen) {
+    why = BindProblem(*config.trunk_listen, true);
+  } else if (absl::StartsWith(message, "--tls_listen:")) {
+    why = BindProblem(config.tls_listen ? *config.tls_listen : HostPort{config.listen.host, 5061}, false);
+  }
+  return why.empty() ? std::string(message) : absl::StrCat(message, ": ", why);
+}
+
+// A start that cannot go on: one line. 2 when it names a flag (a value, or
+// what it names: an address in use, a file it cannot write), 1 otherwise.
+int Refused(absl::string_view message) {
+  LogRefusal(message);
+  return absl::StartsWith(message, "--") ? 2 : 1;
+}
+
 // Hands pacing events to the ops server once it exists.
 class ForwardingSink : public pacing::EventSink {
  public:
@@ -135,28 +184,19 @@ int RunDaemon(const Config& config) {
   su_log_redirect(nullptr, SofiaLog, nullptr);
   su_log_set_level(nullptr, 1);
   su_root_t* root = su_root_create(nullptr);
-  if (root == nullptr) {
-    std::fprintf(stderr, "sippacer: cannot create the SIP event loop\n");
-    return 1;
-  }
+  if (root == nullptr) return Refused("cannot create the SIP event loop");
 
   auto store = std::make_unique<metrics::Store>(config.decision.StoreOptions());
   RelayCounters counters;
   EventfdSipThreadQueue sip_queue;
-  if (auto s = sip_queue.Attach(root); !s.ok()) {
-    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  if (auto s = sip_queue.Attach(root); !s.ok()) return Refused(s.message());
 
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::unique_ptr<CdrWriter> cdr;
   if (!config.cdr_file.empty() || !config.cdr_postgres.empty()) {
     auto started = CdrWriter::Start(CdrOptions{config.cdr_file, config.cdr_postgres});
-    if (!started.ok()) {
-      std::fprintf(stderr, "sippacer: %s\n", std::string(started.status().message()).c_str());
-      return 1;
-    }
+    if (!started.ok()) return Refused(started.status().message());
     cdr = *std::move(started);
   }
 
@@ -177,20 +217,15 @@ int RunDaemon(const Config& config) {
   ops_context.trunks = &b2bua->trunks();
   OpsServer ops(io, OpsOptions{config.stats_socket, config.metrics_listen, config.default_country_code}, ops_context);
   ops_ptr = &ops;
-  if (auto s = ops.Start(); !s.ok()) {
-    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  if (auto s = ops.Start(); !s.ok()) return Refused(s.message());
 
   if (!config.state_file.empty()) {
     auto restored = LoadState(config.state_file, *store, *pacer, absl::Now());
-    if (!restored.ok()) {
-      std::fprintf(stderr, "sippacer: %s\n", std::string(restored.status().message()).c_str());
-      return 1;
-    }
+    if (!restored.ok()) return Refused(restored.status().message());
     LogLine("INFO", "daemon",
             absl::StrCat("restored ", restored->numbers, " numbers and ", restored->countries,
                          " country histories from ", config.state_file));
+    for (const std::string& note : restored->policy_dropped) LogLine("INFO", "pacing", note);
   }
   // Saved from the ops thread through the lock-free readers, never on the SIP thread.
   boost::asio::steady_timer state_timer(io);
@@ -207,10 +242,7 @@ int RunDaemon(const Config& config) {
     state_timer.async_wait(save_state);
   }
 
-  if (auto s = b2bua->Start(); !s.ok()) {
-    std::fprintf(stderr, "sippacer: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  if (auto s = b2bua->Start(); !s.ok()) return Refused(TransportProblem(config, s.message()));
 
   // The TCP guard: caps and silent connections, from the ops thread.
   rlimit files{};
@@ -272,6 +304,8 @@ int RunDaemon(const Config& config) {
     io.run();
   });
 
+  // Up: the lines held since the start are written, and all from now on.
+  LogStarted();
   LogLine("INFO", "daemon",
           absl::StrCat("sippacer ", SIPPACER_VERSION, " started (sofia-sip: ", SIPPACER_SOFIA_BUILD, ")"));
   su_root_run(root);
@@ -279,6 +313,7 @@ int RunDaemon(const Config& config) {
   work.reset();
   io.stop();
   ops_thread.join();
+  ops.Stop();  // subscribers hear "stopping" and the socket file goes now, not after the CDR flush
   su_timer_destroy(loop.tick);
   su_timer_destroy(loop.drain);
   su_timer_destroy(loop.reap);

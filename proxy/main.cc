@@ -1,6 +1,14 @@
 // sippacer: the daemon. Reads and validates flags, then runs the SIP thread
 // (this one, su_root) and the ops thread (Boost.Asio: stats socket,
 // Prometheus, signals) until SIGTERM.
+//
+// Exit codes: 0 stopped (SIGTERM, SIGINT) or --help/--version; 2 refused at
+// start, with one line naming the flag (a bad value, an address in use, a
+// file it cannot write); 1 any other failure.
+
+#include <sofia-sip/su_config.h>
+// su_config.h first: it defines what sofia_features.h uses.
+#include <sofia-sip/sofia_features.h>
 
 #include <cstdio>
 #include <string>
@@ -10,10 +18,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "flags/command_line.h"
+#include "flags/decision_flags.h"
+#include "proxy/cdr/cdr_postgres.h"
 #include "proxy/config.h"
 #include "proxy/daemon.h"
-#include "flags/decision_flags.h"
-#include "flags/flag_check.h"
+#include "proxy/log.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:5060", "dialer-facing SIP address (UDP and TCP)");
 ABSL_FLAG(std::string, trunk, "",
@@ -56,11 +66,64 @@ ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus text at
 ABSL_FLAG(std::string, cdr_file, "", "append one JSON line per call (empty = off)");
 ABSL_FLAG(std::string, cdr_postgres, "", "libpq connection string for CDRs (empty = off)");
 ABSL_FLAG(std::string, state_file, "", "counters and number states survive restarts (empty = off)");
+ABSL_FLAG(std::string, log_level, "info", "lines below this level are not logged: error, warn, info or debug");
+ABSL_FLAG(std::string, log_target, "stderr",
+          "where log lines go: stderr (with a UTC timestamp each) or syslog (syslog(3), journald: facility "
+          "daemon, priority by level)");
 
 namespace {
 
-int Fail(absl::string_view message) {
-  std::fprintf(stderr, "sippacer: %.*s\n", static_cast<int>(message.size()), message.data());
+// --help: every flag is in exactly one group (the flags test checks).
+const std::vector<sippacer::flags::FlagGroup>& FlagGroups() {
+  static const auto* groups = new std::vector<sippacer::flags::FlagGroup>{
+      {"Relay",
+       {"listen", "allow", "caller_id", "no_number", "pass_headers", "strip_headers", "refer", "ring_timeout",
+        "tcp_idle_timeout", "tcp_max_connections", "tcp_max_per_source"}},
+      {"Trunks and TLS",
+       {"trunk", "trunks_file", "trunk_listen", "trunk_auth_user", "trunk_auth_password_file", "trunk_timeout",
+        "dns_resolv_conf", "tls_listen", "tls_cert", "tls_key", "tls_ca", "tls_verify"}},
+      {"Pacing (the same in sippacer-replay)",
+       {"rules", "min_attempts", "false_alarm_rate", "baseline_days", "confidence", "hour_guard", "number_cpm",
+        "throttled_cpm", "quarantine_for", "reject_code", "dry_run", "default_country_code", "carriers", "timezone",
+        "max_numbers"}},
+      {"Stats", {"stats_socket", "metrics_listen"}},
+      {"CDR", {"cdr_file", "cdr_postgres"}},
+      {"State", {"state_file"}},
+      {"Logging", {"log_level", "log_target"}},
+  };
+  return *groups;
+}
+
+constexpr char kHelpFooter[] =
+    "Also: --flagfile=FILE (flags from FILE, one --name=value a line, '#' comments),\n"
+    "--helpfull (every flag, Abseil's own too), --version. In detail: docs/flags.md.\n"
+    "Exit codes: 0 stopped by SIGTERM or SIGINT; 2 refused at start, with one line\n"
+    "naming the flag (a bad value, an address in use, a file it cannot write);\n"
+    "1 any other failure.\n";
+
+// The CMake build type when the build says it, else what the compiler knows.
+constexpr char kBuildType[] =
+#if defined(SIPPACER_BUILD_TYPE)
+    SIPPACER_BUILD_TYPE;
+#elif defined(__SANITIZE_ADDRESS__)
+    "Asan";
+#elif defined(__SANITIZE_THREAD__)
+    "Tsan";
+#elif !defined(NDEBUG)
+    "Debug (assertions on)";
+#else
+    "optimized (NDEBUG)";
+#endif
+
+std::string VersionText() {
+  return absl::StrCat("sippacer ", SIPPACER_VERSION, "\nbuild: ", kBuildType, "\nsofia-sip: ", SIPPACER_SOFIA_BUILD,
+                      " (", sofia_sip_name_version, ")\nlibpq: ", sippacer::proxy::LibpqVersion(), "\n");
+}
+
+// One line naming the flag, exit 2.
+int Refuse(absl::string_view message) {
+  sippacer::proxy::LogRefusal(message);
+  sippacer::proxy::StopLog();
   return 2;
 }
 
@@ -70,11 +133,38 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "sippacer --trunk=HOST[:PORT] [flags]\n"
       "Inline SIP B2BUA that paces caller-ID numbers by the carriers' final responses.");
-  // Unknown flags exit 2 with one line, like every other flag problem.
-  if (auto unknown = sippacer::flags::FindUnknownFlag(argc, argv); !unknown.ok()) {
-    return Fail(unknown.message());
+  sippacer::flags::SetUsageConfig(VersionText);
+  // Every flag problem exits 2 with one line; Abseil would exit 1 with several.
+  auto command_line = sippacer::flags::CheckCommandLine(argc, argv);
+  if (!command_line.ok()) return Refuse(command_line.status().message());
+  switch (command_line->request) {
+    case sippacer::flags::Request::kHelp:
+      std::fputs(sippacer::flags::FlagsHelp(FlagGroups(), command_line->help_filter, kHelpFooter).c_str(), stdout);
+      return 0;
+    case sippacer::flags::Request::kHelpFull:
+      sippacer::flags::PrintFullHelp();
+      return 0;
+    case sippacer::flags::Request::kVersion:
+      std::fputs(VersionText().c_str(), stdout);
+      return 0;
+    case sippacer::flags::Request::kRun:
+      break;
   }
   absl::ParseCommandLine(argc, argv);
+
+  sippacer::proxy::LogOptions log;
+  if (auto level = sippacer::proxy::ParseLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    log.level = *level;
+  } else {
+    return Refuse(
+        absl::StrCat("--log_level: '", absl::GetFlag(FLAGS_log_level), "' is not error, warn, info or debug"));
+  }
+  if (auto target = sippacer::proxy::ParseLogTarget(absl::GetFlag(FLAGS_log_target))) {
+    log.target = *target;
+  } else {
+    return Refuse(absl::StrCat("--log_target: '", absl::GetFlag(FLAGS_log_target), "' is not stderr or syslog"));
+  }
+  sippacer::proxy::StartLog(log);
 
   sippacer::proxy::FlagValues f;
   f.listen = absl::GetFlag(FLAGS_listen);
@@ -106,10 +196,12 @@ int main(int argc, char** argv) {
   f.cdr_postgres = absl::GetFlag(FLAGS_cdr_postgres);
   f.state_file = absl::GetFlag(FLAGS_state_file);
   auto decision = sippacer::flags::ReadDecisionFlags();
-  if (!decision.ok()) return Fail(decision.status().message());
+  if (!decision.ok()) return Refuse(decision.status().message());
   f.decision = *std::move(decision);
 
   auto config = sippacer::proxy::BuildConfig(f);
-  if (!config.ok()) return Fail(config.status().message());
-  return sippacer::proxy::RunDaemon(*config);
+  if (!config.ok()) return Refuse(config.status().message());
+  const int code = sippacer::proxy::RunDaemon(*config);
+  sippacer::proxy::StopLog();
+  return code;
 }

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "metrics/json_writer.h"
+#include "pacing/event_json.h"
 #include "proxy/ctl/json_value.h"
 
 namespace sippacer::proxy {
@@ -109,6 +110,66 @@ void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer,
   }
 }
 
+// The keys set live, each with the flag's value then; "" when none differ.
+std::string PolicyLine(const pacing::Pacer& pacer) {
+  const std::vector<pacing::PolicySetting> live = pacing::PolicySettings(pacer.policy());
+  const std::vector<pacing::PolicySetting> flags = pacing::PolicySettings(pacer.flag_policy());
+  std::vector<size_t> differ;
+  for (size_t i = 0; i < live.size() && i < flags.size(); ++i) {
+    if (live[i].text != flags[i].text) differ.push_back(i);
+  }
+  if (differ.empty()) return "";
+  metrics::JsonWriter w;
+  w.BeginObject().Key("policy").BeginObject();
+  for (size_t i : differ) w.Key(live[i].key).String(live[i].text);
+  w.EndObject().Key("flags").BeginObject();
+  for (size_t i : differ) w.Key(flags[i].key).String(flags[i].text);
+  w.EndObject();
+  const pacing::PolicyOrigin origin = pacer.policy_origin();
+  if (origin.at != absl::InfinitePast()) w.Key("at").Int(absl::ToUnixMillis(origin.at)).Key("by").String(origin.by);
+  w.EndObject();
+  return w.Take();
+}
+
+// Puts the saved live settings back over the flags the pacer was built
+// with, key by key; a key whose flag changed since it was set live keeps
+// the flag (the command line was edited after: the newer intent wins).
+void LoadPolicy(const JsonValue& v, pacing::Pacer& pacer, RestoredState& restored) {
+  const JsonValue* saved = v.Get("policy");
+  const JsonValue* flags_then = v.Get("flags");
+  const std::vector<pacing::PolicySetting> flags = pacing::PolicySettings(pacer.flag_policy());
+  pacing::Policy merged = pacer.policy();
+  bool any = false;
+  for (const auto& [key, value] : saved->fields) {
+    const std::string live = absl::StrCat(key, "=", value.text);
+    auto flag = std::find_if(flags.begin(), flags.end(), [&key = key](const auto& f) { return f.key == key; });
+    if (flag == flags.end()) {
+      restored.policy_dropped.push_back(absl::StrCat(live, ": no such setting"));
+      continue;
+    }
+    const JsonValue* then = flags_then != nullptr ? flags_then->Get(key) : nullptr;
+    if (then != nullptr && then->text != flag->text) {
+      restored.policy_dropped.push_back(absl::StrCat(live, " was set live over --", key, "=", then->text, "; --", key,
+                                                     "=", flag->text, " since: the flag wins"));
+      continue;
+    }
+    auto next = pacing::ApplyPolicyUpdate(merged, {live});
+    if (!next.ok()) {
+      restored.policy_dropped.push_back(absl::StrCat(live, ": ", next.status().message()));
+      continue;
+    }
+    if (pacing::ChangedPolicyKeys(merged, *next).empty()) continue;  // the flag's value already
+    merged = *std::move(next);
+    any = true;
+    restored.policy_kept.push_back(absl::StrCat(live, " (--", key, "=", flag->text, ")"));
+  }
+  if (!any) return;
+  pacing::PolicyOrigin origin;
+  if (v.Get("at") != nullptr) origin.at = absl::FromUnixMillis(Num(v, "at"));
+  if (const JsonValue* by = v.Get("by")) origin.by = by->text;
+  pacer.SetPolicy(std::move(merged), std::move(origin));
+}
+
 void LoadCountry(const JsonValue& v, metrics::Store& store) {
   metrics::CountryHistory h;
   h.country_code = static_cast<int>(std::clamp<int64_t>(Num(v, "country"), 0, 999));
@@ -140,6 +201,7 @@ absl::Status SaveState(const std::string& path, const metrics::Store& store, con
     line.push_back('\n');
     ok = ok && std::fwrite(line.data(), 1, line.size(), f) == line.size();
   };
+  if (std::string policy = PolicyLine(pacer); !policy.empty()) write(std::move(policy));
   store.ExportNumbers([&](const metrics::NumberRecord& r) { write(NumberLine(r, pacer.State(r.number))); });
   store.ExportCountries([&](const metrics::CountryHistory& h) { write(CountryLine(h)); });
   ok = std::fflush(f) == 0 && ok;
@@ -167,9 +229,11 @@ absl::StatusOr<RestoredState> LoadState(const std::string& path, metrics::Store&
     } else if (v.ok() && v->Get("country") != nullptr) {
       LoadCountry(*v, store);
       ++restored.countries;
+    } else if (v.ok() && v->Get("policy") != nullptr) {
+      LoadPolicy(*v, pacer, restored);
     } else {
       return absl::DataLossError(
-          absl::StrCat("--state_file: ", path, " line ", line_no, " is not a saved number or country"));
+          absl::StrCat("--state_file: ", path, " line ", line_no, " is not a saved policy, number or country"));
     }
   }
   return restored;

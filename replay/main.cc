@@ -6,6 +6,8 @@
 // stdout: one JSON line per event, exactly as `subscribe` streams them
 // (state, watch, route), and nothing else. --summary: a table on stderr.
 // Every pacing flag of the daemon is here, with its name, default and checks.
+// Exit codes: 0 done (and --help, --version); 2 a flag refused, one line
+// naming it; 1 the CDRs could not be read.
 
 #include <cstdio>
 #include <string>
@@ -16,8 +18,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "flags/command_line.h"
 #include "flags/decision_flags.h"
-#include "flags/flag_check.h"
 #include "pacing/event_json.h"
 #include "replay/cdr_source.h"
 #include "replay/replay.h"
@@ -48,6 +50,27 @@ class PrintingSink : public sippacer::pacing::EventSink {
   }
 };
 
+const std::vector<sippacer::flags::FlagGroup>& FlagGroups() {
+  static const auto* groups = new std::vector<sippacer::flags::FlagGroup>{
+      {"Input", {"cdr_postgres", "since", "until"}},
+      {"Output", {"summary"}},
+      {"Pacing (the daemon's flags)",
+       {"rules", "min_attempts", "false_alarm_rate", "baseline_days", "confidence", "hour_guard", "number_cpm",
+        "throttled_cpm", "quarantine_for", "reject_code", "dry_run", "default_country_code", "carriers", "timezone",
+        "max_numbers"}},
+  };
+  return *groups;
+}
+
+constexpr char kHelpFooter[] =
+    "Also: --flagfile=FILE (flags from FILE, one --name=value a line; the daemon's\n"
+    "file: list the flags the replay lacks in --undefok), --helpfull, --version.\n"
+    "In detail: docs/replay.md.\n"
+    "Exit codes: 0 done; 2 a flag refused, one line naming it; 1 the CDRs could\n"
+    "not be read.\n";
+
+std::string VersionText() { return absl::StrCat("sippacer-replay ", SIPPACER_VERSION, "\n"); }
+
 bool ParseFlagTime(const std::string& text, absl::Time* out) {
   std::string err;
   return absl::ParseTime(absl::RFC3339_full, text, out, &err);
@@ -60,9 +83,23 @@ int main(int argc, char** argv) {
       "sippacer-replay [pacing flags] CDR_FILE...\n"
       "       sippacer-replay [pacing flags] --cdr_postgres=CONNINFO --since=T --until=T\n"
       "Backtests a pacing policy on recorded calls: prints the events the daemon would have emitted.");
-  // File names are arguments here, not flags.
-  if (auto unknown = sippacer::flags::FindUnknownFlag(argc, argv, /*positional_ok=*/true); !unknown.ok()) {
-    return Fail(unknown.message());
+  sippacer::flags::SetUsageConfig(VersionText);
+  // File names are arguments here, not flags. Every flag problem exits 2
+  // with one line; Abseil would exit 1 with several.
+  auto command_line = sippacer::flags::CheckCommandLine(argc, argv, /*positional_ok=*/true);
+  if (!command_line.ok()) return Fail(command_line.status().message());
+  switch (command_line->request) {
+    case sippacer::flags::Request::kHelp:
+      std::fputs(sippacer::flags::FlagsHelp(FlagGroups(), command_line->help_filter, kHelpFooter).c_str(), stdout);
+      return 0;
+    case sippacer::flags::Request::kHelpFull:
+      sippacer::flags::PrintFullHelp();
+      return 0;
+    case sippacer::flags::Request::kVersion:
+      std::fputs(VersionText().c_str(), stdout);
+      return 0;
+    case sippacer::flags::Request::kRun:
+      break;
   }
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> files(rest.begin() + 1, rest.end());

@@ -8,9 +8,11 @@ packages=(cmake ninja-build g++ pkg-config python3
           kamailio                    # a proxy in front of the daemon in the tests
           kamailio-tls-modules        # ... and a TLS carrier behind it
           dnsmasq-base openssl        # a DNS server for trunk names; test certificates
+          prometheus                  # promtool: the alert rules' tests, the /metrics lint
           clang libclang-rt-14-dev    # libFuzzer and the sanitizer runtimes for build-fuzz
           clang-format                # the tree is kept formatted (tests/run.sh checks)
-          autoconf automake libtool dpkg-dev libssl-dev)  # sofia-sip with our patches (third_party/sofia-sip)
+          autoconf automake libtool dpkg-dev libssl-dev   # sofia-sip with our patches (third_party/sofia-sip)
+          file groff-base man-db systemd logrotate)        # the .deb: dpkg-shlibdeps, man pages, unit check, rotation
 sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 

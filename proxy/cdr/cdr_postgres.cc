@@ -1,10 +1,15 @@
 #include "proxy/cdr/cdr_postgres.h"
 
-#include "metrics/json_writer.h"
-
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "metrics/json_writer.h"
 #include "proxy/cdr/cdr_schema.h"
 #include "proxy/log.h"
 
@@ -12,6 +17,8 @@ namespace sippacer::proxy {
 namespace {
 
 constexpr size_t kBatch = 1000;
+// A connection attempt that takes longer is given up (and retried later).
+constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
 constexpr char kColumns[] =
     "ts, caller, callee, carrier, trunk, code, reason, pre_ring, network_blocked, reason_header, pdd_ms, "
     "setup_ms, duration_s, ended_by, paced, would_pace, refused_by_acl, a_call_id, b_call_id";
@@ -61,7 +68,40 @@ void NullableField(std::string& out, const std::string& s) {
     Field(out, s);
 }
 
+// The server's NOTICE, WARNING (and with client_min_messages lower, DEBUG
+// and LOG) messages: through our log, not libpq's default of raw stderr.
+// "relation ... already exists, skipping" comes at every connect.
+void OnNotice(void*, const PGresult* res) {
+  const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const absl::string_view s = severity != nullptr ? severity : "NOTICE";
+  const char* level = s == "WARNING" ? "WARN" : (s == "DEBUG" || s == "LOG") ? "DEBUG" : "INFO";
+  const std::string message = PostgresOneLine(PQresultErrorMessage(res));
+  LogRateLimited(level, "cdr", absl::StrCat("postgres: ", message));
+}
+
+std::string ErrorOf(pg_conn* conn) { return PostgresOneLine(PQerrorMessage(conn)); }
+
 }  // namespace
+
+std::string PostgresOneLine(absl::string_view message) {
+  std::string out;
+  bool space = false;
+  for (char c : absl::StripAsciiWhitespace(message)) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string LibpqVersion() {
+  const int v = PQlibVersion();  // 150005 for 15.5
+  return absl::StrCat(v / 10000, ".", v % 10000);
+}
 
 std::string CdrToCopyLine(const CdrRecord& r) {
   std::string out;
@@ -110,30 +150,55 @@ bool CdrPostgres::Add(CdrRecord record) {
 void CdrPostgres::Disconnect() {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
+  connecting_ = false;
 }
 
-absl::Status CdrPostgres::Connect() {
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {conninfo_.c_str(), "3", "sippacer", nullptr};
-  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string err = PQerrorMessage(conn_);
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    Disconnect();
-    return absl::UnavailableError(absl::StrCat("postgres: ", err));
+void CdrPostgres::StartConnect(absl::Time now) {
+  // The notice receiver is in place before the server says anything (a
+  // collation warning comes with the connection).
+  const char* keys[] = {"dbname", "application_name", nullptr};
+  const char* values[] = {conninfo_.c_str(), "sippacer", nullptr};
+  conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+  if (conn_ != nullptr) PQsetNoticeReceiver(conn_, OnNotice, nullptr);
+  connecting_ = true;
+  polling_ = PGRES_POLLING_WRITING;  // what libpq says to assume before the first PQconnectPoll
+  connect_deadline_ = now + kConnectTimeout;
+}
+
+absl::Status CdrPostgres::ContinueConnect(absl::Time now) {
+  if (conn_ == nullptr) return absl::UnavailableError("postgres: out of memory");
+  while (polling_ != PGRES_POLLING_OK) {
+    if (PQstatus(conn_) == CONNECTION_BAD || polling_ == PGRES_POLLING_FAILED) {
+      return absl::UnavailableError(absl::StrCat("postgres: ", ErrorOf(conn_)));
+    }
+    pollfd p{PQsocket(conn_), static_cast<short>(polling_ == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const int ready = p.fd < 0 ? 1 : ::poll(&p, 1, 0);
+    if (ready < 0 && errno != EINTR)
+      return absl::UnavailableError(absl::StrCat("postgres: poll: ", std::strerror(errno)));
+    if (ready <= 0) {
+      if (now >= connect_deadline_) {
+        return absl::UnavailableError(
+            absl::StrCat("postgres: no connection within ", absl::FormatDuration(kConnectTimeout)));
+      }
+      return absl::OkStatus();  // on with it next time
+    }
+    polling_ = PQconnectPoll(conn_);
   }
+  if (PQstatus(conn_) != CONNECTION_OK) return absl::UnavailableError(absl::StrCat("postgres: ", ErrorOf(conn_)));
+  connecting_ = false;
+  return Setup();
+}
+
+absl::Status CdrPostgres::Setup() {
   const std::string setup =
       absl::StrCat(kCdrSchemaSql,
                    "CREATE TEMP TABLE IF NOT EXISTS sippacer_cdr_in (LIKE sippacer_cdr INCLUDING DEFAULTS) "
                    "ON COMMIT DELETE ROWS;");
   PGresult* res = PQexec(conn_, setup.c_str());
   const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-  std::string err = ok ? "" : PQerrorMessage(conn_);
+  std::string err = ok ? "" : ErrorOf(conn_);
   PQclear(res);
-  if (!ok) {
-    Disconnect();
-    return absl::UnavailableError(absl::StrCat("postgres: creating the CDR table: ", err));
-  }
+  if (!ok) return absl::UnavailableError(absl::StrCat("postgres: creating the CDR table: ", err));
   LogLine("INFO", "cdr", "connected to PostgreSQL");
   return absl::OkStatus();
 }
@@ -143,7 +208,7 @@ absl::Status CdrPostgres::SendBatch(size_t n) {
     PGresult* res = PQexec(conn_, sql);
     const ExecStatusType st = PQresultStatus(res);
     const bool ok = st == PGRES_COMMAND_OK || st == PGRES_COPY_IN;
-    std::string err = ok ? "" : PQerrorMessage(conn_);
+    std::string err = ok ? "" : ErrorOf(conn_);
     PQclear(res);
     return ok ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("postgres: ", err));
   };
@@ -152,11 +217,11 @@ absl::Status CdrPostgres::SendBatch(size_t n) {
   std::string data;
   for (size_t i = 0; i < n; ++i) data += CdrToCopyLine(backlog_[i]);
   if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1) {
-    return absl::UnavailableError(absl::StrCat("postgres: COPY: ", PQerrorMessage(conn_)));
+    return absl::UnavailableError(absl::StrCat("postgres: COPY: ", ErrorOf(conn_)));
   }
   PGresult* res = PQgetResult(conn_);
   const bool copied = PQresultStatus(res) == PGRES_COMMAND_OK;
-  std::string err = copied ? "" : PQerrorMessage(conn_);
+  std::string err = copied ? "" : ErrorOf(conn_);
   PQclear(res);
   while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
   if (!copied) return absl::UnavailableError(absl::StrCat("postgres: COPY: ", err));
@@ -169,20 +234,26 @@ absl::Status CdrPostgres::SendBatch(size_t n) {
   if (auto s = exec("COMMIT"); !s.ok()) return s;
   backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(n));
   written_ += n;
+  if (LogEnabled("DEBUG")) LogLine("DEBUG", "cdr", absl::StrCat("postgres: ", n, " CDRs committed"));
   return absl::OkStatus();
 }
 
 absl::Status CdrPostgres::Pump(absl::Time now) {
-  if (backlog_.empty()) return absl::OkStatus();
   if (conn_ == nullptr) {
     if (now < next_attempt_) return absl::OkStatus();
-    if (auto s = Connect(); !s.ok()) {
+    StartConnect(now);
+  }
+  if (connecting_) {
+    if (auto s = ContinueConnect(now); !s.ok()) {
+      Disconnect();
       next_attempt_ = now + backoff_;
       backoff_ = std::min(backoff_ * 2, absl::Seconds(10));
       return s;
     }
+    if (connecting_) return absl::OkStatus();
     backoff_ = absl::Milliseconds(500);
   }
+  if (backlog_.empty()) return absl::OkStatus();
   if (auto s = SendBatch(std::min(kBatch, backlog_.size())); !s.ok()) {
     // Whatever state the session is in, a fresh connection starts clean;
     // the batch is still in the backlog.

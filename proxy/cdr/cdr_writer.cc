@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "proxy/cdr/cdr_file.h"
 #include "proxy/cdr/cdr_postgres.h"
@@ -84,7 +85,10 @@ CdrWriter::Status CdrWriter::status() const {
 
 void CdrWriter::Run() {
   absl::Time last_flush = absl::Now();
-  std::string last_logged_error;
+  std::string logged_file_error, logged_pg_error;  // each problem is logged once while it lasts
+  std::string file_error_shown;                    // the file's last problem (kept, as before)
+  std::string pg_error;                            // PostgreSQL's problem now; gone once it writes again
+  bool pg_ever_connected = false, pg_start_warned = false;
   for (;;) {
     const bool stopping = stop_.load(std::memory_order_acquire);
     CdrRecord* r = nullptr;
@@ -101,32 +105,60 @@ void CdrWriter::Run() {
       if (!postgres_ || file_) written_.fetch_add(1, std::memory_order_relaxed);
     }
     const absl::Time now = absl::Now();
-    std::string error;
+    std::string file_error;
     if (file_ && reopen_.exchange(false, std::memory_order_relaxed)) {
-      if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());
+      if (auto s = file_->Flush(); !s.ok()) file_error = std::string(s.message());
       if (auto s = file_->Open(); !s.ok())
-        error = std::string(s.message());
+        file_error = std::string(s.message());
       else
         LogLine("INFO", "cdr", absl::StrCat("reopened ", options_.file));
     }
     if (file_ && (now - last_flush >= kFlushEvery || stopping)) {
-      if (auto s = file_->Flush(); !s.ok()) error = std::string(s.message());
+      if (auto s = file_->Flush(); !s.ok()) file_error = std::string(s.message());
       last_flush = now;
     }
-    if (postgres_) {
-      if (auto s = postgres_->Pump(now); !s.ok()) error = std::string(s.message());
+    if (!file_error.empty()) {
+      if (file_error != logged_file_error) LogLine("WARN", "cdr", file_error);
+      logged_file_error = file_error_shown = file_error;
+    } else {
+      logged_file_error.clear();
+    }
+    // Stopping with nothing for the database: no new connection attempt.
+    if (postgres_ && !(stopping && postgres_->backlog() == 0)) {
+      // Connecting starts with the first round: a --cdr_postgres that does
+      // not work is said at start, not at the first call.
+      const absl::Status s = postgres_->Pump(now);
+      if (!s.ok()) {
+        pg_error = PostgresOneLine(s.message());
+      } else if (postgres_->connected()) {
+        pg_error.clear();
+      }
+      if (postgres_->connected()) pg_ever_connected = true;
+      if (!pg_error.empty() && pg_error != logged_pg_error) {
+        if (!pg_ever_connected && !pg_start_warned) {
+          LogLine("WARN", "cdr",
+                  absl::StrCat("--cdr_postgres: cannot connect, starting anyway (CDRs wait in memory, the "
+                               "connection is retried): ",
+                               absl::StripPrefix(pg_error, "postgres: ")));
+          pg_start_warned = true;
+        } else {
+          LogLine("WARN", "cdr", pg_error);
+        }
+        logged_pg_error = pg_error;
+      } else if (pg_error.empty()) {
+        logged_pg_error.clear();
+      }
       pg_connected_.store(postgres_->connected(), std::memory_order_relaxed);
       pg_written_.store(postgres_->written(), std::memory_order_relaxed);
       if (!file_) written_.store(postgres_->written(), std::memory_order_relaxed);
       queued_.store(queue_.read_available() + postgres_->backlog(), std::memory_order_relaxed);
     }
-    if (!error.empty()) {
-      if (error != last_logged_error) LogLine("WARN", "cdr", error);
-      last_logged_error = error;
+    {
+      // show info's last_error: PostgreSQL's standing problem, else the
+      // file's last one.
+      const std::string& shown = !pg_error.empty() ? pg_error : file_error_shown;
       absl::MutexLock lock(&error_mu_);
-      last_error_ = error;
-    } else if (!last_logged_error.empty() && (!postgres_ || postgres_->connected())) {
-      last_logged_error.clear();
+      if (last_error_ != shown) last_error_ = shown;
     }
     if (stopping && queue_.read_available() == 0) {
       const bool pg_done = !postgres_ || postgres_->backlog() == 0;

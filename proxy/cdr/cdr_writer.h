@@ -7,7 +7,9 @@
 // them into PostgreSQL with COPY (--cdr_postgres). While the database is down
 // or slow the batches wait in memory, up to a bound, and are retried with
 // backoff; a batch leaves memory only once its transaction committed. Every
-// record dropped at a bound is counted and warned about.
+// record dropped at a bound is counted and warned about. The database is
+// tried as soon as the writer starts: one that cannot be reached is a
+// warning at start, and the daemon runs on.
 
 #include <atomic>
 #include <cstdint>
@@ -46,6 +48,8 @@ class CdrWriter : public CdrSink {
   struct Status {
     uint64_t written = 0, dropped = 0, queued = 0, pg_written = 0;
     bool postgres_enabled = false, postgres_connected = false;
+    // One line: PostgreSQL's problem while it lasts (cleared once a batch is
+    // written again), else the CDR file's last one; empty when none.
     std::string last_error;
   };
   Status status() const;  // any thread

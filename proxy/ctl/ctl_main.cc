@@ -3,7 +3,9 @@
 //   sippacer-ctl [--socket=P] [--json] REQUEST...
 //   sippacer-ctl [--socket=P] watch [--interval=1s] [--limit=20] [--count=N]
 //   sippacer-ctl [--socket=P] subscribe
-// Exit codes: 0 answered, 1 the daemon answered an error, 2 usage or connection.
+//   sippacer-ctl --help | --version
+// Exit codes: 0 answered (and --help, --version), 1 the daemon answered an
+// error, 2 usage or connection.
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,13 +30,61 @@ namespace {
 
 using sippacer::proxy::JsonValue;
 
+constexpr char kUsage[] =
+    "usage: sippacer-ctl [--socket=PATH] [--json] REQUEST...\n"
+    "       sippacer-ctl [--socket=PATH] watch [--interval=1s] [--limit=20] [--count=N]\n"
+    "       sippacer-ctl [--socket=PATH] subscribe\n";
+
 int Usage(absl::string_view why) {
-  std::fprintf(stderr,
-               "sippacer-ctl: %.*s\nusage: sippacer-ctl [--socket=PATH] [--json] REQUEST...\n"
-               "       sippacer-ctl [--socket=PATH] watch [--interval=1s] [--limit=20] [--count=N]\n"
-               "       sippacer-ctl [--socket=PATH] subscribe\n",
-               static_cast<int>(why.size()), why.data());
+  std::fprintf(stderr, "sippacer-ctl: %.*s\n%s", static_cast<int>(why.size()), why.data(), kUsage);
   return 2;
+}
+
+// The daemon's requests, as its `help` names them (the flags test checks
+// that each one is here; docs/stats-socket.md).
+struct Request {
+  const char* request;
+  const char* about;
+};
+constexpr Request kRequests[] = {
+    {"help [format=json]", "the requests the daemon serves"},
+    {"prompt", "for a person on the socket (socat): a \"> \" prompt after each answer"},
+    {"quit", "for a person on the socket: close the connection"},
+    {"show info", "the daemon: version, uptime, calls, counters, numbers by state, CDR writer"},
+    {"show codes", "final responses of all numbers, over the window and since start"},
+    {"show number NUM", "one number: counts, rates, state and why"},
+    {"show numbers [state=S] [sort=CODE|attempts] [limit=N] [format=csv]",
+     "tracked numbers, paced ones first, then by the sort key"},
+    {"show carriers [format=csv]", "counts per terminating carrier, elevated codes"},
+    {"show countries [format=csv]", "counts per dialed country, learning or ready, baseline"},
+    {"show areas [format=csv]", "counts per NANP area code, elevated codes"},
+    {"show trunks [format=csv]", "each trunk's limits and counters"},
+    {"show hours [format=csv]", "counts per hour of day"},
+    {"show policy", "the pacing settings, and the flags of those set live"},
+    {"set policy KEY=VALUE ...", "change pacing settings live"},
+    {"quarantine NUM [for=DURATION]", "refuse a number's calls"},
+    {"release NUM", "end a number's throttle, quarantine or probation"},
+    {"subscribe", "events, one a line: state, watch, route, policy, stopping"},
+};
+
+int Help() {
+  std::string out = absl::StrCat(
+      "sippacer-ctl: asks a running sippacer over its stats socket, prints the answer\nfor a person.\n\n", kUsage,
+      "\nOptions:\n"
+      "  --socket=PATH   the daemon's --stats_socket (default /tmp/sippacer.sock)\n"
+      "  --json          print the daemon's answer as it is, one JSON line\n"
+      "  --interval=D    watch: time between frames (default 1s)\n"
+      "  --limit=N       watch: numbers shown (default 20)\n"
+      "  --count=N       watch: stop after N frames (default: until interrupted)\n"
+      "  --help, --version\n"
+      "\nRequests (docs/stats-socket.md); numbers in any common format:\n");
+  for (const Request& r : kRequests) absl::StrAppend(&out, "  ", r.request, "\n      ", r.about, "\n");
+  absl::StrAppend(&out,
+                  "  watch\n      sippacer-ctl's own: a live view of the worst numbers\n"
+                  "\nExit codes: 0 answered; 1 the daemon answered an error; 2 usage, no connection\n"
+                  "or no answer.\n");
+  std::fputs(out.c_str(), stdout);
+  return 0;
 }
 
 class Connection {
@@ -88,10 +138,17 @@ class Connection {
   std::string buffer_;
 };
 
-int Ask(Connection& c, const std::string& request, std::string* line) {
-  if (!c.Send(request) || !c.ReadLine(line)) {
+// One answer: a JSON line, or the lines of a text one (help, format=csv)
+// up to the empty line that ends it (then with a newline after each line).
+int Ask(Connection& c, const std::string& request, std::string* answer) {
+  if (!c.Send(request) || !c.ReadLine(answer)) {
     std::fprintf(stderr, "sippacer-ctl: no answer from the daemon\n");
     return 2;
+  }
+  if (!absl::StartsWith(*answer, "{") && !answer->empty()) {
+    std::string line;
+    while (c.ReadLine(&line) && !line.empty()) absl::StrAppend(answer, "\n", line);
+    answer->push_back('\n');
   }
   return 0;
 }
@@ -122,6 +179,18 @@ int Watch(const std::string& socket, absl::Duration interval, int limit, int cou
                     field("numbers_probation"), ")\n\n");
     const JsonValue* rows = numbers->Get("numbers");
     absl::StrAppend(&out, rows ? sippacer::proxy::RenderNumbersTable(*rows, style) : "no numbers\n");
+    // Paced numbers come first: if some are still left out, the limit is too low to show them all.
+    auto count = [&](absl::string_view k) {
+      const JsonValue* v = info->Get(k);
+      return v ? static_cast<int64_t>(v->number) : 0;
+    };
+    const int64_t paced = count("numbers_throttled") + count("numbers_quarantined") + count("numbers_probation");
+    int64_t shown = 0;
+    for (size_t i = 0; rows != nullptr && i < rows->items.size(); ++i) {
+      const JsonValue* state = rows->items[i].Get("state");
+      if (state != nullptr && state->text != "healthy") ++shown;
+    }
+    if (paced > shown) absl::StrAppend(&out, "... and ", paced - shown, " more paced numbers (--limit=", limit, ")\n");
     if (!tty) absl::StrAppend(&out, "\n");
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
@@ -150,8 +219,11 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(a, &limit) || limit < 1) return Usage("--limit takes a positive number");
     } else if (absl::ConsumePrefix(&a, "--count=")) {
       if (!absl::SimpleAtoi(a, &count) || count < 1) return Usage("--count takes a positive number");
-    } else if (a == "--help" || a == "-h") {
-      return Usage("help");
+    } else if (a == "--help" || a == "-h" || a == "-help") {
+      return Help();
+    } else if (a == "--version" || a == "-version") {
+      std::printf("sippacer-ctl %s\n", SIPPACER_VERSION);
+      return 0;
     } else if (absl::StartsWith(a, "--")) {
       return Usage(absl::StrCat("unknown option ", a));
     } else {
@@ -162,11 +234,17 @@ int main(int argc, char** argv) {
   const bool color = ::isatty(STDOUT_FILENO) && ::getenv("NO_COLOR") == nullptr;
   if (words[0] == "watch") return Watch(socket, interval, limit, count, color);
 
+  if (words[0] == "prompt") return Usage("prompt is for a person on the socket: socat readline UNIX-CONNECT:PATH");
   Connection c;
   std::string error, line;
   if (!c.Open(socket, &error)) return Usage(error);
   const std::string request = absl::StrJoin(words, " ");
+  if (words[0] == "quit") return c.Send(request) ? 0 : 2;  // the daemon closes; nothing to print
   if (Ask(c, request, &line) != 0) return 2;
+  if (!absl::StartsWith(line, "{")) {  // help, format=csv: text for a person or a script as it is
+    std::fputs(line.c_str(), stdout);
+    return 0;
+  }
   if (words[0] == "subscribe") {
     while (c.ReadLine(&line, /*forever=*/true)) {
       std::printf("%s\n", line.c_str());

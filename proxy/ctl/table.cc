@@ -171,6 +171,10 @@ std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
       rows.push_back({key, line.empty() ? "-" : line});
     } else if (key == "state") {
       rows.push_back({key, Colored(value.ToText(), style)});
+    } else if (value.type == JsonValue::Type::kArray) {  // "changed": the keys, not "[2 items]"
+      std::string line;
+      for (const JsonValue& item : value.items) absl::StrAppend(&line, line.empty() ? "" : ", ", item.ToText());
+      rows.push_back({key, line.empty() ? "-" : line});
     } else {
       rows.push_back({key, value.ToText()});
     }

@@ -1,6 +1,12 @@
 #include "proxy/ops/metrics_http.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <memory>
+#include <vector>
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,7 +14,9 @@
 #include <boost/asio/write.hpp>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "proxy/config.h"
 
@@ -18,6 +26,42 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr size_t kMaxRequest = 8192;
+
+// A small /proc file, whole ("" when it cannot be read).
+std::string ReadProcFile(const char* path) {
+  std::string out;
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+// The kernel's boot time in Unix seconds (`btime` of /proc/stat), the base
+// of the start time in /proc/self/stat; 0 if unknown.
+int64_t BootTime() {
+  for (absl::string_view line : absl::StrSplit(ReadProcFile("/proc/stat"), '\n')) {
+    int64_t t = 0;
+    if (absl::ConsumePrefix(&line, "btime ") && absl::SimpleAtoi(line, &t)) return t;
+  }
+  return 0;
+}
+
+// Entries of /proc/self/fd but the one listing them; -1 when the directory
+// cannot be opened (no descriptor left).
+int64_t CountOpenFds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  const std::string own = std::to_string(dirfd(dir));
+  int64_t n = 0;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.' && own != e->d_name) ++n;
+  }
+  closedir(dir);
+  return n;
+}
 
 class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
  public:
@@ -46,7 +90,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
     const std::string head(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + n);
     if (absl::StartsWith(head, "GET /metrics ") || absl::StartsWith(head, "GET /metrics?")) {
-      Reply("200 OK", "text/plain; version=0.0.4; charset=utf-8", RenderPrometheus(view_, absl::Now()));
+      Reply("200 OK", "text/plain; version=0.0.4; charset=utf-8",
+            RenderPrometheus(view_, absl::Now(), ReadProcessStats()));
     } else if (absl::StartsWith(head, "GET ")) {
       Reply("404 Not Found", "text/plain", "try /metrics\n");
     } else {
@@ -74,6 +119,36 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 };
 
 }  // namespace
+
+ProcessStats ReadProcessStats() {
+  ProcessStats p;
+  // The command name (field 2) may hold spaces and parentheses: the fields
+  // of proc(5) are counted from after its last ')', where field 3 begins.
+  const std::string stat = ReadProcFile("/proc/self/stat");
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos) return p;
+  const std::vector<absl::string_view> f =
+      absl::StrSplit(absl::string_view(stat).substr(name_end + 1), ' ', absl::SkipEmpty());
+  auto field = [&f](size_t n, uint64_t* out) { return n - 3 < f.size() && absl::SimpleAtoi(f[n - 3], out); };
+  uint64_t utime = 0, stime = 0, start_ticks = 0, vsize = 0, rss_pages = 0;
+  if (!field(14, &utime) || !field(15, &stime) || !field(22, &start_ticks) || !field(23, &vsize) ||
+      !field(24, &rss_pages)) {
+    return p;
+  }
+  static const long kTicks = sysconf(_SC_CLK_TCK);
+  static const long kPage = sysconf(_SC_PAGESIZE);
+  static const int64_t kBoot = BootTime();
+  if (kTicks <= 0 || kPage <= 0) return p;
+  p.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(kTicks);
+  p.virtual_bytes = vsize;
+  p.resident_bytes = rss_pages * static_cast<uint64_t>(kPage);
+  if (kBoot > 0) p.start_time_s = static_cast<double>(kBoot) + static_cast<double>(start_ticks) / kTicks;
+  p.open_fds = CountOpenFds();
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) p.max_fds = files.rlim_cur;
+  p.ok = true;
+  return p;
+}
 
 MetricsHttp::MetricsHttp(asio::io_context& io, OpsView view) : io_(io), view_(view), acceptor_(io), retry_(io) {}
 

@@ -5,8 +5,13 @@
 // Read commands are answered on the ops thread from lock-free reads of the
 // Store and Pacer. Commands that change pacing (set policy, quarantine,
 // release) run on the SIP thread through SipThreadQueue; their answer comes
-// back to the ops thread. A client cannot stall anything: lines are bounded,
-// output per client is bounded, idle clients are closed.
+// back to the ops thread. A connection's requests are answered one after the
+// other, in order. A client cannot stall anything: lines are bounded, output
+// per client is bounded, idle clients are closed.
+//
+// Stop (or the destructor) ends every connection: subscribers get a last
+// {"event":"stopping"} line, answers already queued are written (within a
+// second in all), and the socket file is removed.
 
 #include <memory>
 #include <string>
@@ -50,6 +55,9 @@ class OpsServer {
 
   absl::Status Start();             // binds the socket and the Prometheus listener
   pacing::EventSink* event_sink();  // called on the SIP thread
+  // Ends the connections and removes the socket file. Call on the ops thread,
+  // or once the io_context has stopped; the destructor calls it too.
+  void Stop();
 
   struct Impl;
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "metrics/e164.h"
 #include "proxy/cdr/cdr_writer.h"
@@ -15,6 +16,13 @@ namespace {
 
 // Per-number series only for the worst few: bounded cardinality.
 constexpr size_t kTopNumbers = 20;
+
+// The CMake build type the daemon was compiled as ("Release", "Asan", ...).
+constexpr absl::string_view kBuildType = SIPPACER_BUILD_TYPE;
+
+// A float in full: StrCat keeps six significant digits, too few for a
+// timestamp or a running sum.
+std::string Float(double v) { return absl::StrFormat("%.15g", v); }
 
 std::string Label(absl::string_view v) {
   return absl::StrReplaceAll(v, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
@@ -38,6 +46,26 @@ void TrunkSeries(std::string& out, const TrunkGroup& g, absl::string_view name, 
   for (int i = 0; i < static_cast<int>(g.size()); ++i) {
     absl::StrAppend(&out, name, "{trunk=\"", Label(g.spec(i).name), "\"", extra.empty() ? "" : ",", extra, "} ",
                     value(g.stats(i)), "\n");
+  }
+}
+
+// The standard process_* metrics (what Prometheus client libraries export).
+void ProcessMetrics(std::string& out, const ProcessStats& p) {
+  Head(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  absl::StrAppend(&out, "process_cpu_seconds_total ", Float(p.cpu_seconds), "\n");
+  Head(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  absl::StrAppend(&out, "process_resident_memory_bytes ", p.resident_bytes, "\n");
+  Head(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  absl::StrAppend(&out, "process_virtual_memory_bytes ", p.virtual_bytes, "\n");
+  if (p.open_fds >= 0) {
+    Head(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+    absl::StrAppend(&out, "process_open_fds ", p.open_fds, "\n");
+  }
+  Head(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+  absl::StrAppend(&out, "process_max_fds ", p.max_fds, "\n");
+  if (p.start_time_s > 0) {
+    Head(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+    absl::StrAppend(&out, "process_start_time_seconds ", Float(p.start_time_s), "\n");
   }
 }
 
@@ -69,9 +97,19 @@ void TrunkMetrics(std::string& out, const TrunkGroup& g) {
 
 }  // namespace
 
-std::string RenderPrometheus(const OpsView& v, absl::Time now) {
+std::string RenderPrometheus(const OpsView& v, absl::Time now, const ProcessStats& process) {
   using pacing::NumberState;
   std::string out;
+  Head(out, "sippacer_build_info", "gauge",
+       "Always 1; the labels name the build: version, CMake build type, sofia-sip patched (third_party/sofia-sip) "
+       "or stock.");
+  absl::StrAppend(&out, "sippacer_build_info{version=\"", Label(SIPPACER_VERSION), "\",build_type=\"",
+                  Label(kBuildType.empty() ? "None" : kBuildType), "\",sofia_sip=\"", Label(SIPPACER_SOFIA_BUILD),
+                  "\"} 1\n");
+  Head(out, "sippacer_start_time_seconds", "gauge", "Unix time the daemon started.");
+  absl::StrAppend(&out, "sippacer_start_time_seconds ", Float(absl::ToDoubleSeconds(v.started - absl::UnixEpoch())),
+                  "\n");
+  if (process.ok) ProcessMetrics(out, process);
   const metrics::CodeCounts totals = v.store->Totals();
   Head(out, "sippacer_responses_total", "counter", "Final responses from the trunk by code (other codes by class).");
   CodeSeries(out, "sippacer_responses_total", "", totals);
@@ -82,6 +120,12 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   Head(out, "sippacer_carrier_responses_total", "counter", "Final responses by terminating carrier and code.");
   for (const metrics::GroupSnapshot& g : v.store->Carriers()) {
     CodeSeries(out, "sippacer_carrier_responses_total", absl::StrCat("carrier=\"", Label(g.key), "\""), g.counts);
+  }
+  Head(out, "sippacer_carrier_network_blocked_total", "counter",
+       "603 Network Blocked (603+) responses by terminating carrier (also counted under code=\"603\").");
+  for (const metrics::GroupSnapshot& g : v.store->Carriers()) {
+    absl::StrAppend(&out, "sippacer_carrier_network_blocked_total{carrier=\"", Label(g.key), "\"} ",
+                    g.counts.network_blocked, "\n");
   }
   Head(out, "sippacer_carrier_attempts_total", "counter", "INVITEs forwarded by terminating carrier.");
   for (const metrics::GroupSnapshot& g : v.store->Carriers()) {
@@ -147,20 +191,19 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
   absl::StrAppend(&out, "sippacer_numbers_evicted_total ", v.store->evictions(), "\n");
   Head(out, "sippacer_calls_active", "gauge", "Calls in progress through the relay.");
   absl::StrAppend(&out, "sippacer_calls_active ", v.relay->calls_active.Get(), "\n");
-  Head(out, "sippacer_uptime_seconds", "gauge", "Seconds since start.");
-  absl::StrAppend(&out, "sippacer_uptime_seconds ", absl::ToInt64Seconds(now - v.started), "\n");
 
   const metrics::Store::PddHistogram pdd = v.store->Pdd();
   Head(out, "sippacer_post_dial_delay_seconds", "histogram", "INVITE to first 180/183.");
   for (size_t i = 0; i < pdd.bounds_s.size(); ++i) {
-    absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"", pdd.bounds_s[i], "\"} ", pdd.cumulative[i],
-                    "\n");
+    absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"", Float(pdd.bounds_s[i]), "\"} ",
+                    pdd.cumulative[i], "\n");
   }
   absl::StrAppend(&out, "sippacer_post_dial_delay_seconds_bucket{le=\"+Inf\"} ", pdd.count, "\n",
-                  "sippacer_post_dial_delay_seconds_sum ", pdd.sum_s, "\n", "sippacer_post_dial_delay_seconds_count ",
-                  pdd.count, "\n");
+                  "sippacer_post_dial_delay_seconds_sum ", Float(pdd.sum_s), "\n",
+                  "sippacer_post_dial_delay_seconds_count ", pdd.count, "\n");
 
-  // The worst numbers by 603 over the history window.
+  // The worst numbers by 603 over the history window, with their attempts
+  // over it (the sample an alert on the ratio should require).
   std::vector<metrics::NumberSnapshot> worst;
   v.store->ForEachNumber(now, [&](const metrics::NumberSnapshot& s) {
     if (s.window.of(metrics::Outcome::k603) > 0) worst.push_back(s);
@@ -170,11 +213,19 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now) {
     return x != y ? x > y : a.number < b.number;
   });
   if (worst.size() > kTopNumbers) worst.resize(kTopNumbers);
-  Head(out, "sippacer_number_603_ratio", "gauge", "603 share of attempts over the history window, top numbers by 603.");
+  const std::string window = absl::StrCat("the last ", absl::FormatDuration(v.store->options().history),
+                                          " (the per-number history, set by the longest --rules window), for the ",
+                                          kTopNumbers, " numbers with most 603s in it");
+  Head(out, "sippacer_number_603_ratio", "gauge", absl::StrCat("603 share of attempts over ", window, "."));
   for (const auto& s : worst) {
     absl::StrAppend(
         &out, "sippacer_number_603_ratio{number=\"", metrics::FormatE164(s.number), "\"} ",
         s.window.attempts ? static_cast<double>(s.window.of(metrics::Outcome::k603)) / s.window.attempts : 0, "\n");
+  }
+  Head(out, "sippacer_number_attempts", "gauge", absl::StrCat("INVITEs forwarded to the trunk over ", window, "."));
+  for (const auto& s : worst) {
+    absl::StrAppend(&out, "sippacer_number_attempts{number=\"", metrics::FormatE164(s.number), "\"} ",
+                    s.window.attempts, "\n");
   }
   if (v.trunks != nullptr) TrunkMetrics(out, *v.trunks);
   if (v.cdr != nullptr) {

@@ -29,11 +29,17 @@ struct OpsView {
 };
 
 std::string ErrorJson(absl::string_view message);
+// {"commands":[...]}: every request (`help format=json`).
 std::string RenderHelp();
+// `help`: one line per request, "  REQUEST : what it does\n".
+std::string RenderHelpText();
 std::string RenderInfo(const OpsView& v, absl::Time now);
 std::string RenderCodes(const OpsView& v, absl::Time now);
-std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now);
-// args: "state=S", "sort=CODE|attempts", "limit=N"
+// `rules`: Pacer::Explain of the number (taken on the SIP thread).
+std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now,
+                         const std::vector<pacing::RuleCheck>& rules = {});
+// args: "state=S", "sort=CODE|attempts", "limit=N". Paced numbers come
+// first, then by the sort key; the limit applies after.
 std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args, absl::Time now);
 std::string RenderGroups(absl::string_view field, absl::string_view key_name,
                          const std::vector<metrics::GroupSnapshot>& groups);
@@ -46,8 +52,26 @@ std::string RenderAreas(const OpsView& v);
 // The carrier trunks in configured order, each with its limits and counters.
 std::string RenderTrunks(const OpsView& v);
 std::string RenderPolicy(const pacing::Policy& p);
+// `show policy` and the answer to `set policy`: the live values, then under
+// "flags" the flags' values of the keys set live, who set them last and
+// when; `changed` (set policy) lists the keys the request changed.
+std::string RenderPolicyState(const pacing::Policy& live, const pacing::Policy& flags,
+                              const pacing::PolicyOrigin& origin, const std::vector<std::string>* changed);
 std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p);
+// The answer to `quarantine` (quarantine true) or `release`: the number's
+// state now, its state before, and whether the quarantine was pre-emptive
+// or the release had anything to release, said in "message".
+std::string RenderOperatorAction(metrics::E164 number, const pacing::OperatorAction& a, bool quarantine);
 std::string RenderEvent(const pacing::StateChange& change);
+
+// `format=csv`, HAProxy `show stat` style: "# col,col,...\n" then one
+// line per row (same selection and order as the JSON answer).
+std::string RenderNumbersCsv(const OpsView& v, const std::vector<std::string>& args, absl::Time now);
+std::string RenderCarriersCsv(const OpsView& v);
+std::string RenderCountriesCsv(const OpsView& v);
+std::string RenderAreasCsv(const OpsView& v);
+std::string RenderHoursCsv(const OpsView& v);
+std::string RenderTrunksCsv(const OpsView& v);
 
 // Appends {"603":30,"200":70} (non-zero codes only) under `key`.
 void WriteCodes(metrics::JsonWriter& w, absl::string_view key, const metrics::CodeCounts& c);

@@ -70,7 +70,7 @@ struct SaveDir {
 // LoadState's test of a line, for the first line of `file`.
 bool FirstLineLoads(absl::string_view file) {
   auto v = ParseJson(file.substr(0, file.find('\n')));
-  return v.ok() && (v->Get("n") != nullptr || v->Get("country") != nullptr);
+  return v.ok() && (v->Get("n") != nullptr || v->Get("country") != nullptr || v->Get("policy") != nullptr);
 }
 
 bool ReasonsFit(const std::string& saved) {
@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World& first = loads ? *own : *untouched;
   auto loaded = LoadState(input, first.store, first.pacer, kNow);
   if (!loaded.ok()) return 0;
-  FUZZ_CHECK(loads || (loaded->numbers == 0 && loaded->countries == 0));
+  FUZZ_CHECK(loads || (loaded->numbers == 0 && loaded->countries == 0 && loaded->policy_kept.empty()));
   SaveDir out;
   FUZZ_CHECK(SaveState(out.file, first.store, first.pacer, kNow).ok());
   const std::string saved = Slurp(out.file);

@@ -1,2 +1,4 @@
 sippacer_integration_test(stats_counts test_stats_counts.py)
 sippacer_integration_test(stats_hostile_clients test_stats_hostile_clients.py)
+sippacer_integration_test(stats_operator test_stats_operator.py)
+sippacer_integration_test(stats_explain test_stats_explain.py)

@@ -1,8 +1,12 @@
 """--cdr_postgres against a real PostgreSQL: exactly one row per call, none
 lost or doubled while the server is stopped and started in the middle of
 traffic; the dashboard and alert SQL in examples/sql return the expected
-figures on those rows."""
+figures on those rows. The server's NOTICEs reach the log as timestamped
+lines; `show info`'s last_error is one line and goes once the server is back;
+a database that cannot be reached is a warning at start, not at the first
+call."""
 import os
+import re
 
 import harness as h
 
@@ -19,6 +23,14 @@ carrier = h.Carrier(wd).start()
 d = h.Daemon(wd, carrier.port, extra=[f"--cdr_postgres={pg.conninfo()}", f"--carriers={carriers}",
                                       "--min_attempts=100000"]).start()
 A, B = "15551230001", "15551230002"
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (ERROR|WARN|INFO|DEBUG) ")
+
+# The writer connects at start, before any call; the schema's
+# "already exists, skipping" NOTICEs come through our log, not raw on stderr.
+h.wait_for(lambda: "connected to PostgreSQL" in d.log(), what="the connection at start")
+notices = [l for l in d.log().splitlines() if "NOTICE" in l]
+h.check(notices, f"no NOTICE from the server in the log:\n{d.log()}")
+h.check(all(STAMP.match(l) and " cdr: postgres: NOTICE: " in l for l in notices), f"NOTICE lines: {notices}")
 
 
 def plan(n):
@@ -39,8 +51,13 @@ h.check_eq(res["failed"], 0, "failed calls while PostgreSQL is down")
 h.wait_idle(d)
 h.wait_for(lambda: d.request("show info")["cdr"].get("postgres_connected") is False, what="the writer to notice")
 h.check_eq(d.request("show info")["cdr"]["queued"], 40, "CDRs queued while the database is down")
+err = d.request("show info")["cdr"].get("last_error", "")
+h.check(err.startswith("postgres: ") and "\n" not in err and "\t" not in err, f"last_error while down: {err!r}")
+shown = h.ctl(d.socket_path, "show", "info").stdout
+h.check([l for l in shown.splitlines() if err in l], f"sippacer-ctl show info breaks last_error:\n{shown}")
 pg.start()
 h.wait_for(lambda: pg.query("SELECT count(*) FROM sippacer_cdr") == [["80"]], timeout=40, what="80 rows after restart")
+h.wait_for(lambda: "last_error" not in d.request("show info")["cdr"], what="last_error to go once the server is back")
 h.check_eq(pg.query("SELECT count(DISTINCT a_call_id) FROM sippacer_cdr"), [["80"]], "distinct calls")
 trunk = d.request("show trunks")["trunks"][0]["name"]
 h.check_eq(pg.query("SELECT trunk, count(*) FROM sippacer_cdr GROUP BY 1"), [[trunk, "80"]], "rows per trunk")
@@ -93,5 +110,20 @@ bad = subprocess.run([os.environ["SIPPACER_REPLAY"], "--cdr_postgres=host=127.0.
                      capture_output=True, text=True, timeout=60)
 h.check(bad.returncode == 1 and "--cdr_postgres: cannot connect" in bad.stderr, f"replay, no database: {bad.stderr}")
 d.stop()
+for line in d.log().splitlines():
+    h.check(STAMP.match(line), f"a log line without a timestamp: {line!r}")
+
+# A --cdr_postgres nobody answers: a warning naming it at start, and the
+# daemon runs on.
+wd2 = h.workdir("cdr-pg-down")
+down = h.Daemon(wd2, carrier.port,
+                extra=[f"--cdr_postgres=host=127.0.0.1 port={h.free_port()} user=postgres dbname=postgres"]).start()
+h.wait_for(lambda: "--cdr_postgres: cannot connect" in down.log(), timeout=10, what="the warning at start")
+warning = [l for l in down.log().splitlines() if "--cdr_postgres: cannot connect" in l]
+h.check(len(warning) == 1 and STAMP.match(warning[0]) and " WARN cdr: " in warning[0], f"warning: {warning}")
+h.check("Connection refused" in warning[0], f"the warning has no reason: {warning[0]}")
+err = down.request("show info")["cdr"].get("last_error", "")
+h.check("Connection refused" in err and "\n" not in err, f"last_error: {err!r}")
+h.check_eq(down.stop(), 0, "exit code with the database down")
 carrier.stop()
 print("cdr postgres: ok")

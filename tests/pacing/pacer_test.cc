@@ -174,16 +174,64 @@ TEST_CASE("quarantine_for 0 lasts until released", "[pacing]") {
   Fixture f(p);
   auto q = f.pacer.Quarantine(kA, std::nullopt, kT0);
   REQUIRE(q.ok());
-  CHECK(q->state == NumberState::kQuarantined);
-  CHECK(q->until == absl::InfiniteFuture());
+  CHECK(q->after.state == NumberState::kQuarantined);
+  CHECK(q->after.until == absl::InfiniteFuture());
   f.pacer.Tick(kT0 + absl::Hours(48));
   CHECK(f.pacer.State(kA).state == NumberState::kQuarantined);
   CHECK(f.Dial(kA, 200, kT0 + absl::Hours(48)).retry_after == absl::Hours(1));
   auto r = f.pacer.Release(kA, kT0 + absl::Hours(49));
   REQUIRE(r.ok());
-  CHECK(r->state == NumberState::kHealthy);
+  CHECK(r->after.state == NumberState::kHealthy);
+  CHECK(r->before == NumberState::kQuarantined);
+  CHECK(r->changed);
   CHECK_FALSE(f.Dial(kA, 200, kT0 + absl::Hours(49)).refuse);
   CHECK(f.events.changes.back().reason == "operator: released");
+}
+
+TEST_CASE("a quarantine of a number never seen is pre-emptive; a release with nothing to release creates nothing",
+          "[pacing]") {
+  Fixture f;
+  // Release of a number never seen: nothing to release, and no entry for it.
+  auto r = f.pacer.Release(kA, kT0);
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->changed);
+  CHECK_FALSE(r->tracked);
+  CHECK(r->after.state == NumberState::kHealthy);
+  CHECK(f.store.numbers_tracked() == 0);
+  CHECK(f.events.changes.empty());
+  // Release of a healthy number: nothing to release either.
+  f.Dial(kB, 200, kT0);
+  r = f.pacer.Release(kB, kT0);
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->changed);
+  CHECK(r->tracked);
+  CHECK(f.store.numbers_tracked() == 1);
+  CHECK(f.events.changes.empty());
+  // A quarantine of a number never seen: allowed, and said to be pre-emptive.
+  auto q = f.pacer.Quarantine(kA, absl::Hours(1), kT0);
+  REQUIRE(q.ok());
+  CHECK_FALSE(q->tracked);
+  CHECK(q->changed);
+  CHECK(q->before == NumberState::kHealthy);
+  CHECK(q->after.state == NumberState::kQuarantined);
+  CHECK(f.store.numbers_tracked() == 2);
+  CHECK(f.Dial(kA, 200, kT0 + absl::Minutes(1)).refuse);
+  // Of a number it knows: not pre-emptive.
+  q = f.pacer.Quarantine(kB, absl::Hours(1), kT0);
+  REQUIRE(q.ok());
+  CHECK(q->tracked);
+}
+
+TEST_CASE("the pacer keeps the flags' policy and who set the live one", "[pacing]") {
+  Fixture f;
+  CHECK(f.pacer.policy_origin().at == absl::InfinitePast());
+  Policy p = TestPolicy();
+  p.number_cpm = 3;
+  f.pacer.SetPolicy(p, PolicyOrigin{kT0, "uid=0 pid=1"});
+  CHECK(f.pacer.policy().number_cpm == 3);
+  CHECK(f.pacer.flag_policy().number_cpm == 0);
+  CHECK(f.pacer.policy_origin().at == kT0);
+  CHECK(f.pacer.policy_origin().by == "uid=0 pid=1");
 }
 
 TEST_CASE("an operator quarantine for a duration ends on time", "[pacing]") {

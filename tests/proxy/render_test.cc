@@ -224,8 +224,8 @@ TEST_CASE("a number a watch rule flags is watched, not paced", "[proxy]") {
 
 TEST_CASE("help lists show areas", "[proxy]") {
   const std::string help = RenderHelp();
-  CHECK(help.find("\"show areas\"") != std::string::npos);
-  CHECK(help.find("\"show trunks\"") != std::string::npos);
+  CHECK(help.find("\"show areas [format=csv]\"") != std::string::npos);
+  CHECK(help.find("\"show trunks [format=csv]\"") != std::string::npos);
 }
 
 // Two trunks; the second's name needs escaping in a Prometheus label.
@@ -332,6 +332,109 @@ TEST_CASE("Prometheus has per-trunk series with escaped names", "[proxy]") {
   auto series = [](const std::string& l) { return absl::StartsWith(l, "sippacer_trunk_responses_total{"); };
   CHECK(std::count_if(lines.begin(), lines.end(), series) == 12);
   CHECK(std::all_of(type + 1, type + 13, series));
+}
+
+TEST_CASE("Prometheus names the build, the start and the process", "[proxy]") {
+  World w;
+  w.view.started = kT0 + absl::Milliseconds(250);
+  ProcessStats p;
+  p.ok = true;
+  p.cpu_seconds = 12.34;
+  p.resident_bytes = 50'000'000;
+  p.virtual_bytes = 300'000'000;
+  p.open_fds = 17;
+  p.max_fds = 65536;
+  p.start_time_s = 1'800'000'000.11;
+  const std::string text = RenderPrometheus(w.view, kT0 + absl::Hours(1), p);
+  for (const std::string& line : {
+           absl::StrCat("sippacer_build_info{version=\"", SIPPACER_VERSION, "\",build_type=\""),
+           absl::StrCat("\",sofia_sip=\"", SIPPACER_SOFIA_BUILD, "\"} 1\n"),
+           std::string("# TYPE sippacer_start_time_seconds gauge\nsippacer_start_time_seconds 1800000000.25\n"),
+           std::string("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.34\n"),
+           std::string("process_resident_memory_bytes 50000000\n"),
+           std::string("process_virtual_memory_bytes 300000000\n"),
+           std::string("process_open_fds 17\n"),
+           std::string("process_max_fds 65536\n"),
+           std::string("process_start_time_seconds 1800000000.11\n"),
+       }) {
+    INFO(line);
+    CHECK(text.find(line) != std::string::npos);
+  }
+  CHECK(text.find("sippacer_uptime_seconds") == std::string::npos);  // the start time replaces it
+
+  p.open_fds = -1;  // no descriptor left to list them: left out, not 0
+  CHECK(RenderPrometheus(w.view, kT0, p).find("process_open_fds") == std::string::npos);
+  CHECK(RenderPrometheus(w.view, kT0).find("process_") == std::string::npos);  // /proc not read
+}
+
+TEST_CASE("ReadProcessStats reads this process", "[proxy]") {
+  const ProcessStats p = ReadProcessStats();
+  REQUIRE(p.ok);
+  CHECK(p.cpu_seconds >= 0);
+  CHECK(p.resident_bytes > 0);
+  CHECK(p.virtual_bytes >= p.resident_bytes);
+  CHECK(p.open_fds >= 3);  // at least stdin, stdout, stderr
+  CHECK(static_cast<uint64_t>(p.open_fds) <= p.max_fds);
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  CHECK(p.start_time_s > now - 3600);
+  CHECK(p.start_time_s < now + 2);  // boot time and clock ticks are whole seconds and ticks
+}
+
+TEST_CASE("Prometheus post-dial delay buckets start under a second", "[proxy]") {
+  World w;
+  for (int ms : {80, 300, 300, 4000}) {
+    w.pacer.OnInvite(15551230005, 15550001234, kT0);
+    metrics::CallOutcome o;
+    o.caller = 15551230005;
+    o.callee = 15550001234;
+    o.code = 200;
+    o.ringing_seen = true;
+    o.invite_at = kT0;
+    o.first_ring_at = kT0 + absl::Milliseconds(ms);
+    o.final_at = kT0 + absl::Seconds(10);
+    w.pacer.OnFinal(o);
+  }
+  const std::string text = RenderPrometheus(w.view, kT0 + absl::Seconds(10));
+  const std::string buckets = absl::StrCat(
+      "# TYPE sippacer_post_dial_delay_seconds histogram\n", "sippacer_post_dial_delay_seconds_bucket{le=\"0.1\"} 1\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"0.25\"} 1\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"0.5\"} 3\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"1\"} 3\n", "sippacer_post_dial_delay_seconds_bucket{le=\"2\"} 3\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"3\"} 3\n", "sippacer_post_dial_delay_seconds_bucket{le=\"5\"} 4\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"8\"} 4\n", "sippacer_post_dial_delay_seconds_bucket{le=\"13\"} 4\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"30\"} 4\n",
+      "sippacer_post_dial_delay_seconds_bucket{le=\"+Inf\"} 4\n", "sippacer_post_dial_delay_seconds_sum 4.68\n",
+      "sippacer_post_dial_delay_seconds_count 4\n");
+  CHECK_THAT(text, Catch::Contains(buckets));
+}
+
+TEST_CASE("Prometheus gives each worst number's attempts beside its 603 ratio, window named", "[proxy]") {
+  World w;  // +15551230001: 3 x 603 of 10; +15551230002: a 480, no 603
+  const std::string text = RenderPrometheus(w.view, kT0);
+  CHECK(text.find("sippacer_number_603_ratio{number=\"+15551230001\"} 0.3\n") != std::string::npos);
+  CHECK(text.find("sippacer_number_attempts{number=\"+15551230001\"} 10\n") != std::string::npos);
+  CHECK(text.find("{number=\"+15551230002\"}") == std::string::npos);
+  // Both name the store's history window (4h by default).
+  const std::string window = "over the last 4h (the per-number history";
+  CHECK(text.find("# HELP sippacer_number_603_ratio 603 share of attempts " + window) != std::string::npos);
+  CHECK(text.find("# HELP sippacer_number_attempts INVITEs forwarded to the trunk " + window) != std::string::npos);
+  CHECK(text.find("# TYPE sippacer_number_attempts gauge\n") != std::string::npos);
+}
+
+TEST_CASE("Prometheus counts 603+ per carrier", "[proxy]") {
+  World w;
+  w.pacer.OnInvite(15551230006, 15550001234, kT0);
+  metrics::CallOutcome o;
+  o.caller = 15551230006;
+  o.callee = 15550001234;
+  o.code = 603;
+  o.network_blocked = true;
+  o.final_at = kT0;
+  w.pacer.OnFinal(o);
+  const std::string text = RenderPrometheus(w.view, kT0);
+  CHECK(text.find("# TYPE sippacer_carrier_network_blocked_total counter\n"
+                  "sippacer_carrier_network_blocked_total{carrier=\"unknown\"} 1\n") != std::string::npos);
+  CHECK(text.find("sippacer_carrier_responses_total{carrier=\"unknown\",code=\"603\"} 4\n") != std::string::npos);
 }
 
 TEST_CASE("events render as one JSON line", "[proxy]") {

@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "pacing/pacer.h"
@@ -30,7 +32,8 @@ struct TempPath {
 };
 
 struct World {
-  World() : store(metrics::StoreOptions{}), pacer(store, pacing::Policy(), nullptr) {}
+  explicit World(pacing::Policy flags = pacing::Policy())
+      : store(metrics::StoreOptions{}), pacer(store, std::move(flags), nullptr) {}
   void Call(metrics::E164 caller, metrics::E164 callee, int code, absl::Time at) {
     pacer.OnInvite(caller, callee, at);
     metrics::CallOutcome o;
@@ -72,6 +75,69 @@ TEST_CASE("numbers and country histories survive a save and a load", "[proxy]") 
   }
   CHECK(after.store.Snapshot(15551230001, now)->window.attempts == 25);
   CHECK(after.pacer.State(15551230002).state == pacing::NumberState::kQuarantined);
+}
+
+TEST_CASE("a policy set live survives a save and a load, unless its flag changed since", "[proxy]") {
+  TempPath file;
+  World before;
+  {
+    World unchanged;  // nothing set live: no policy line
+    REQUIRE(SaveState(file.path, unchanged.store, unchanged.pacer, kT0).ok());
+    std::ifstream in(file.path);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(all.find("policy") == std::string::npos);
+  }
+  auto live = pacing::ApplyPolicyUpdate(before.pacer.policy(), {"dry_run=yes", "number_cpm=2.5", "min_attempts=9"});
+  REQUIRE(live.ok());
+  before.pacer.SetPolicy(*live, pacing::PolicyOrigin{kT0, "uid=0 pid=42 (socat)"});
+  REQUIRE(SaveState(file.path, before.store, before.pacer, kT0).ok());
+
+  // Same flags: every live setting comes back, with who set it.
+  World after;
+  auto restored = LoadState(file.path, after.store, after.pacer, kT0);
+  REQUIRE(restored.ok());
+  CHECK(after.pacer.policy().dry_run);
+  CHECK(after.pacer.policy().number_cpm == 2.5);
+  CHECK(after.pacer.policy().min_attempts == 9);
+  CHECK_FALSE(after.pacer.flag_policy().dry_run);
+  CHECK(after.pacer.policy_origin().by == "uid=0 pid=42 (socat)");
+  CHECK(after.pacer.policy_origin().at == kT0);
+  CHECK(restored->policy_kept == std::vector<std::string>{"min_attempts=9 (--min_attempts=5)",
+                                                          "number_cpm=2.5 (--number_cpm=0)",
+                                                          "dry_run=true (--dry_run=false)"});
+  CHECK(restored->policy_dropped.empty());
+  // And it is saved again as set live.
+  REQUIRE(SaveState(file.path, after.store, after.pacer, kT0).ok());
+  World again;
+  REQUIRE(LoadState(file.path, again.store, again.pacer, kT0).ok());
+  CHECK(again.pacer.policy().dry_run);
+
+  // --min_attempts edited on the command line since: that flag wins, the rest comes back.
+  pacing::Policy edited;
+  edited.min_attempts = 7;
+  World later(edited);
+  restored = LoadState(file.path, later.store, later.pacer, kT0);
+  REQUIRE(restored.ok());
+  CHECK(later.pacer.policy().min_attempts == 7);
+  CHECK(later.pacer.policy().dry_run);
+  REQUIRE(restored->policy_dropped.size() == 1);
+  CHECK(restored->policy_dropped[0] ==
+        "min_attempts=9 was set live over --min_attempts=5; --min_attempts=7 since: the flag wins");
+}
+
+TEST_CASE("a damaged policy line loads what it can", "[proxy]") {
+  TempPath file;
+  {
+    std::ofstream out(file.path);
+    out << "{\"policy\":{\"dry_run\":\"maybe\",\"colour\":\"red\",\"number_cpm\":\"3\"},\"flags\":7}\n";
+  }
+  World w;
+  auto restored = LoadState(file.path, w.store, w.pacer, kT0);
+  REQUIRE(restored.ok());
+  CHECK(w.pacer.policy().number_cpm == 3);
+  CHECK_FALSE(w.pacer.policy().dry_run);
+  CHECK(restored->policy_dropped.size() == 2);
+  CHECK(w.pacer.policy_origin().at == absl::InfinitePast());
 }
 
 TEST_CASE("a state file from before country lines still loads", "[proxy]") {
