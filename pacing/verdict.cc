@@ -120,8 +120,8 @@ std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& p
     const metrics::CodeCounts c = store.Window(id, rule.window, now);
     check.attempts = c.attempts;
     check.rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
-    check.over_line = c.attempts > 0 && c.attempts >= static_cast<uint32_t>(policy.min_attempts) &&
-                      Passes(rule, check.rate);
+    check.over_line =
+        c.attempts > 0 && c.attempts >= static_cast<uint32_t>(policy.min_attempts) && Passes(rule, check.rate);
     const RuleEvidence& ev = entry.evidence[i];
     check.fires = Fires(policy, rule, ev, threshold, now);
     if (const int ci = CarrierRuleIndex(policy.rules, i); ci >= 0) {
@@ -138,11 +138,12 @@ std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& p
             "number's rate is no evidence against it",
             ev.baseline * 100, line * 100);
       } else if (ev.calls == 0 || now - absl::FromUnixSeconds(ev.since_s) > rule.window) {
-        check.held_by = "no current run of evidence: the calls over the line are spread over the window, with "
-                        "enough under it between them to reset the run";
+        check.held_by =
+            "no current run of evidence: the calls over the line are spread over the window, with "
+            "enough under it between them to reset the run";
       } else if (ev.calls < static_cast<uint32_t>(policy.min_attempts)) {
-        check.held_by = absl::StrFormat("sample too small: %d calls in the current run, --min_attempts is %d",
-                                        ev.calls, policy.min_attempts);
+        check.held_by = absl::StrFormat("sample too small: %d calls in the current run, --min_attempts is %d", ev.calls,
+                                        policy.min_attempts);
       } else if (ev.sum < threshold) {
         check.held_by = absl::StrFormat(
             "evidence %.1f under the threshold %.1f: %d of %d calls in the run against a baseline of %.1f%%; %s",
@@ -150,9 +151,9 @@ std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& p
             ev.baseline > line / 2 ? "the pool's rate is close to the line, so each call weighs less"
                                    : "more calls over the line are needed (--false_alarm_rate sets how many)");
       } else {
-        check.held_by = absl::StrFormat("the Wilson lower bound %.1f%% is under the line (--confidence %g)",
-                                        100 * WilsonLowerBound(ev.hits, ev.calls, policy.confidence),
-                                        policy.confidence);
+        check.held_by =
+            absl::StrFormat("the Wilson lower bound %.1f%% is under the line (--confidence %g)",
+                            100 * WilsonLowerBound(ev.hits, ev.calls, policy.confidence), policy.confidence);
       }
     }
     out.push_back(std::move(check));

@@ -1,6 +1,10 @@
 #include "proxy/config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <fstream>
@@ -45,6 +49,19 @@ absl::Status CheckWritableDir(absl::string_view path) {
     return absl::InvalidArgumentError(absl::StrCat("directory '", dir, "' is not writable"));
   }
   return absl::OkStatus();
+}
+
+// The stats socket's directory is made when missing (one level, 0755), as
+// the default /run/sippacer is outside a service's RuntimeDirectory.
+absl::Status MakeSocketDir(absl::string_view path) {
+  std::string dir(path);
+  const size_t slash = dir.rfind('/');
+  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  if (::access(dir.c_str(), F_OK) != 0 && ::mkdir(dir.c_str(), 0755) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("directory '", dir, "' is missing and cannot be made (", std::strerror(errno), ")"));
+  }
+  return CheckWritableDir(path);
 }
 
 }  // namespace
@@ -224,7 +241,7 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   c.max_numbers = decision->max_numbers;
   if (f.stats_socket.empty()) return FlagError("stats_socket", "must name a socket path");
   if (f.stats_socket.size() >= 108) return FlagError("stats_socket", "path is longer than a Unix socket allows (107)");
-  if (auto s = CheckWritableDir(f.stats_socket); !s.ok()) return FlagError("stats_socket", s.message());
+  if (auto s = MakeSocketDir(f.stats_socket); !s.ok()) return FlagError("stats_socket", s.message());
   c.stats_socket = f.stats_socket;
   if (!f.metrics_listen.empty()) {
     auto m = ParseHostPort(f.metrics_listen, true);

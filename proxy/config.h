@@ -70,7 +70,7 @@ struct Config {
   Refer refer = Refer::kRelay;
   // A call whose caller ID is not a number (no header in --caller_id gives
   // one): forwarded and counted in the totals only, or refused.
-  bool refuse_no_number = false;     // in-dialog REFER: passed to the other leg, or answered 405
+  bool refuse_no_number = false;   // in-dialog REFER: passed to the other leg, or answered 405
   flags::DecisionConfig decision;  // also copied into the fields below
   std::string default_country_code;
   std::string carriers_path;

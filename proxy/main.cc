@@ -61,7 +61,7 @@ ABSL_FLAG(std::string, tls_ca, "/etc/ssl/certs/ca-certificates.crt", "PEM CAs a 
 ABSL_FLAG(bool, tls_verify, true, "verify TLS trunks' certificates against --tls_ca (false: accept any)");
 ABSL_FLAG(std::string, ring_timeout, "185s",
           "a call ringing this long without an answer is CANCELled toward the trunk; the dialer gets 408");
-ABSL_FLAG(std::string, stats_socket, "/tmp/sippacer.sock", "Unix stream socket for the stats protocol");
+ABSL_FLAG(std::string, stats_socket, "/run/sippacer/sippacer.sock", "Unix stream socket for the stats protocol");
 ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus text at /metrics (empty = off)");
 ABSL_FLAG(std::string, cdr_file, "", "append one JSON line per call (empty = off)");
 ABSL_FLAG(std::string, cdr_postgres, "", "libpq connection string for CDRs (empty = off)");

@@ -21,9 +21,9 @@ struct RelayCounters {
   RelayCounter invites_total;      // new INVITEs received from dialers
   RelayCounter invites_forwarded;  // sent to the trunk (attempts)
   RelayCounter invites_refused_acl;
-  RelayCounter invites_paced;  // refused by pacing (not in dry run)
+  RelayCounter invites_paced;           // refused by pacing (not in dry run)
   RelayCounter invites_without_number;  // no header in --caller_id held a usable number
-  RelayCounter calls_active;   // A legs not yet ended
+  RelayCounter calls_active;            // A legs not yet ended
   RelayCounter finals_relayed;
   RelayCounter auth_retries;  // INVITEs re-sent with digest credentials
   RelayCounter malformed;     // requests answered 400 or dropped

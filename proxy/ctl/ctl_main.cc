@@ -71,7 +71,7 @@ int Help() {
   std::string out = absl::StrCat(
       "sippacer-ctl: asks a running sippacer over its stats socket, prints the answer\nfor a person.\n\n", kUsage,
       "\nOptions:\n"
-      "  --socket=PATH   the daemon's --stats_socket (default /tmp/sippacer.sock)\n"
+      "  --socket=PATH   the daemon's --stats_socket (default /run/sippacer/sippacer.sock)\n"
       "  --json          print the daemon's answer as it is, one JSON line\n"
       "  --interval=D    watch: time between frames (default 1s)\n"
       "  --limit=N       watch: numbers shown (default 20)\n"
@@ -201,7 +201,7 @@ int Watch(const std::string& socket, absl::Duration interval, int limit, int cou
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string socket = "/tmp/sippacer.sock";
+  std::string socket = "/run/sippacer/sippacer.sock";
   bool json = false;
   absl::Duration interval = absl::Seconds(1);
   int limit = 20, count = 0;
