@@ -97,6 +97,7 @@ void B2bua::HangUpAll() {
       if (c->a_invite) nta_incoming_treply(c->a_invite, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
       c->final_code = 503;
       c->final_phrase = "Service Unavailable";
+      c->cancelled = true;  // a 2xx still to come is ACKed and hung up, never relayed after our 503
     } else if (c->answered) {
       for (nta_leg_t* leg : {c->a_leg, c->b_leg}) {
         if (leg) {
@@ -556,6 +557,7 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
   if (call->a_leg == nullptr) {
     counters_.degraded.Add();
     LogRateLimited("WARN", "relay", "sofia could not create the dialer's leg: 500");
+    trunks_.Release(pick.trunk);  // counted on the trunk by Next
     return 500;
   }
   nta_leg_bind(

@@ -309,6 +309,7 @@ int B2bua::OnDialerCancelOrAck(Call* call, nta_incoming_t* irq, const sip_t* sip
     LogRateLimited("WARN", "relay", "a dialer never PRACKed before the answer: 503 to it, BYE to the trunk");
     call->final_code = 503;
     call->final_phrase = "Reliable Response Time-Out";
+    ForwardAck(call, true, nullptr);  // the trunk's 2xx is ACKed, then hung up
     HangUpTrunk(call);
     EndCall(call, "timeout");
     return 0;

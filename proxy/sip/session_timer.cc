@@ -17,7 +17,9 @@ namespace sippacer::proxy {
 
 void B2bua::OnSessionRefreshed(Call* call, const sip_t* answer) {
   const sip_session_expires_t* se = answer != nullptr ? answer->sip_session_expires : nullptr;
-  if (se == nullptr || se->x_delta == 0) {
+  // An interval over a day is no policing matter (and its milliseconds
+  // would overflow sofia's timer arithmetic): treated as none.
+  if (se == nullptr || se->x_delta == 0 || se->x_delta > 86400) {
     // A 2xx to a refresh without Session-Expires turns the timer off.
     if (call->session_timer != nullptr) su_timer_reset(call->session_timer);
     return;
