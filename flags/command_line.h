@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -368,6 +369,26 @@ inline void SetUsageConfig(std::function<std::string()> version) {
     return std::string(absl::StripPrefix(file, "/"));
   };
   absl::SetFlagsUsageConfig(config);
+}
+
+// Answers --help, --helpfull and --version on stdout; false when the
+// command line asks to run.
+inline bool AnswerUsageRequest(const CommandLine& command_line, const std::vector<FlagGroup>& groups,
+                               absl::string_view footer, const std::function<std::string()>& version) {
+  switch (command_line.request) {
+    case Request::kHelp:
+      std::fputs(FlagsHelp(groups, command_line.help_filter, footer).c_str(), stdout);
+      return true;
+    case Request::kHelpFull:
+      PrintFullHelp();
+      return true;
+    case Request::kVersion:
+      std::fputs(version().c_str(), stdout);
+      return true;
+    case Request::kRun:
+      break;
+  }
+  return false;
 }
 
 }  // namespace sippacer::flags

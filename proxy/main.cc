@@ -137,19 +137,7 @@ int main(int argc, char** argv) {
   // Every flag problem exits 2 with one line; Abseil would exit 1 with several.
   auto command_line = sippacer::flags::CheckCommandLine(argc, argv);
   if (!command_line.ok()) return Refuse(command_line.status().message());
-  switch (command_line->request) {
-    case sippacer::flags::Request::kHelp:
-      std::fputs(sippacer::flags::FlagsHelp(FlagGroups(), command_line->help_filter, kHelpFooter).c_str(), stdout);
-      return 0;
-    case sippacer::flags::Request::kHelpFull:
-      sippacer::flags::PrintFullHelp();
-      return 0;
-    case sippacer::flags::Request::kVersion:
-      std::fputs(VersionText().c_str(), stdout);
-      return 0;
-    case sippacer::flags::Request::kRun:
-      break;
-  }
+  if (sippacer::flags::AnswerUsageRequest(*command_line, FlagGroups(), kHelpFooter, VersionText)) return 0;
   absl::ParseCommandLine(argc, argv);
 
   sippacer::proxy::LogOptions log;

@@ -88,19 +88,7 @@ int main(int argc, char** argv) {
   // with one line; Abseil would exit 1 with several.
   auto command_line = sippacer::flags::CheckCommandLine(argc, argv, /*positional_ok=*/true);
   if (!command_line.ok()) return Fail(command_line.status().message());
-  switch (command_line->request) {
-    case sippacer::flags::Request::kHelp:
-      std::fputs(sippacer::flags::FlagsHelp(FlagGroups(), command_line->help_filter, kHelpFooter).c_str(), stdout);
-      return 0;
-    case sippacer::flags::Request::kHelpFull:
-      sippacer::flags::PrintFullHelp();
-      return 0;
-    case sippacer::flags::Request::kVersion:
-      std::fputs(VersionText().c_str(), stdout);
-      return 0;
-    case sippacer::flags::Request::kRun:
-      break;
-  }
+  if (sippacer::flags::AnswerUsageRequest(*command_line, FlagGroups(), kHelpFooter, VersionText)) return 0;
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> files(rest.begin() + 1, rest.end());
 

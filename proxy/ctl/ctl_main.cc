@@ -23,12 +23,15 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "proxy/ops/requests.h"
 #include "proxy/ctl/json_value.h"
 #include "proxy/ctl/table.h"
 
 namespace {
 
 using sippacer::proxy::JsonValue;
+using sippacer::proxy::kRequests;
+using sippacer::proxy::RequestHelp;
 
 constexpr char kUsage[] =
     "usage: sippacer-ctl [--socket=PATH] [--json] REQUEST...\n"
@@ -39,33 +42,6 @@ int Usage(absl::string_view why) {
   std::fprintf(stderr, "sippacer-ctl: %.*s\n%s", static_cast<int>(why.size()), why.data(), kUsage);
   return 2;
 }
-
-// The daemon's requests, as its `help` names them (the flags test checks
-// that each one is here; docs/stats-socket.md).
-struct Request {
-  const char* request;
-  const char* about;
-};
-constexpr Request kRequests[] = {
-    {"help [format=json]", "the requests the daemon serves"},
-    {"prompt", "for a person on the socket (socat): a \"> \" prompt after each answer"},
-    {"quit", "for a person on the socket: close the connection"},
-    {"show info", "the daemon: version, uptime, calls, counters, numbers by state, CDR writer"},
-    {"show codes", "final responses of all numbers, over the window and since start"},
-    {"show number NUM", "one number: counts, rates, state and why"},
-    {"show numbers [state=S] [sort=CODE|attempts] [limit=N] [format=csv]",
-     "tracked numbers, paced ones first, then by the sort key"},
-    {"show carriers [format=csv]", "counts per terminating carrier, elevated codes"},
-    {"show countries [format=csv]", "counts per dialed country, learning or ready, baseline"},
-    {"show areas [format=csv]", "counts per NANP area code, elevated codes"},
-    {"show trunks [format=csv]", "each trunk's limits and counters"},
-    {"show hours [format=csv]", "counts per hour of day"},
-    {"show policy", "the pacing settings, and the flags of those set live"},
-    {"set policy KEY=VALUE ...", "change pacing settings live"},
-    {"quarantine NUM [for=DURATION]", "refuse a number's calls"},
-    {"release NUM", "end a number's throttle, quarantine or probation"},
-    {"subscribe", "events, one a line: state, watch, route, policy, stopping"},
-};
 
 int Help() {
   std::string out = absl::StrCat(
@@ -78,7 +54,7 @@ int Help() {
       "  --count=N       watch: stop after N frames (default: until interrupted)\n"
       "  --help, --version\n"
       "\nRequests (docs/stats-socket.md); numbers in any common format:\n");
-  for (const Request& r : kRequests) absl::StrAppend(&out, "  ", r.request, "\n      ", r.about, "\n");
+  for (const RequestHelp& r : kRequests) absl::StrAppend(&out, "  ", r.request, "\n      ", r.about, "\n");
   absl::StrAppend(&out,
                   "  watch\n      sippacer-ctl's own: a live view of the worst numbers\n"
                   "\nExit codes: 0 answered; 1 the daemon answered an error; 2 usage, no connection\n"

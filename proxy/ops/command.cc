@@ -108,11 +108,18 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
       if (text.empty()) return answer(ErrorJson("usage: show number NUM"));
       auto n = number_arg(text);
       if (!n) return answer(ErrorJson(absl::StrCat("'", text, "' is not a phone number")));
-      // The rules' evidence is the SIP thread's: the answer is made there.
+      // The rules' evidence is the SIP thread's: only Explain runs there,
+      // the answer is written back on the ops thread.
       const pacing::Pacer* pacer = ctx.pacer;
-      return OnSipThread(
-          ctx, [v, number = *n, now, pacer]() { return RenderNumber(v, number, now, pacer->Explain(number, now)); },
-          std::move(reply));
+      const metrics::E164 number = *n;
+      auto post_back = ctx.post_to_ops;
+      const bool queued = ctx.sip_queue->Post([v, number, now, pacer, post_back, reply]() mutable {
+        post_back([v, number, now, reply = std::move(reply), rules = pacer->Explain(number, now)]() {
+          reply(RenderNumber(v, number, now, rules));
+        });
+      });
+      if (!queued) return answer(ErrorJson("busy: the SIP thread's command queue is full, try again"));
+      return CommandKind::kPending;
     }
   }
   if (w[0] == "set" && w.size() >= 2 && w[1] == "policy") {

@@ -14,6 +14,8 @@
 #include "pacing/event_json.h"
 #include "pacing/rule_match.h"
 #include "proxy/cdr/cdr_writer.h"
+#include "proxy/ops/render_select.h"
+#include "proxy/ops/requests.h"
 #include "proxy/sip/trunk_group.h"
 
 namespace sippacer::proxy {
@@ -132,23 +134,12 @@ void WriteBaseline(JsonWriter& w, const metrics::CountryHistory& h) {
   w.EndObject();
 }
 
+}  // namespace
+
 int CountryCode(absl::string_view key) {
   int cc = 0;
   return absl::SimpleAtoi(absl::StripPrefix(key, "+"), &cc) ? cc : 0;
 }
-
-// Every country dialed since start, and those known only from a saved
-// history (after a restart, before their first call), by country code.
-std::vector<metrics::GroupSnapshot> CountryGroups(const metrics::Store& store) {
-  std::map<int, metrics::CodeCounts> by_code;
-  for (const metrics::GroupSnapshot& g : store.Countries()) by_code[CountryCode(g.key)] = g.counts;
-  store.ExportCountries([&](const metrics::CountryHistory& h) { by_code.try_emplace(h.country_code); });
-  std::vector<metrics::GroupSnapshot> out;
-  for (const auto& [cc, counts] : by_code) out.push_back({absl::StrCat("+", cc), counts});
-  return out;
-}
-
-}  // namespace
 
 std::string IsoTime(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
 
@@ -167,49 +158,19 @@ void WriteCodes(JsonWriter& w, absl::string_view key, const metrics::CodeCounts&
   w.EndObject();
 }
 
-namespace {
-
-// Every request, one line each, as `help` lists them.
-struct HelpLine {
-  const char* request;
-  const char* about;
-};
-constexpr HelpLine kHelp[] = {
-    {"help [format=json]", "this list"},
-    {"prompt", "interactive mode on or off: a \"> \" prompt after each answer, the connection kept"},
-    {"quit", "close the connection"},
-    {"show info", "the daemon: version, uptime, calls, counters, numbers by state"},
-    {"show codes", "final responses of all numbers, over the window and since start"},
-    {"show number NUM", "one number: counts, rates, state and why"},
-    {"show numbers [state=S] [sort=CODE|attempts] [limit=N] [format=csv]",
-     "tracked numbers, paced ones first, then by the sort key"},
-    {"show carriers [format=csv]", "counts per terminating carrier, elevated codes"},
-    {"show countries [format=csv]", "counts per dialed country, learning or ready, baseline"},
-    {"show areas [format=csv]", "counts per NANP area code, elevated codes"},
-    {"show trunks [format=csv]", "each trunk's limits and counters"},
-    {"show hours [format=csv]", "counts per hour of day"},
-    {"show policy", "the pacing settings, and the flags of those set live"},
-    {"set policy KEY=VALUE ...", "change pacing settings live (logged, a policy event, kept in --state_file)"},
-    {"quarantine NUM [for=DURATION]", "refuse a number's calls (one never seen too: pre-emptive)"},
-    {"release NUM", "end a number's throttle, quarantine or probation"},
-    {"subscribe", "events, one a line: state, watch, route, policy, stopping"},
-};
-
-}  // namespace
-
 std::string RenderHelp() {
   JsonWriter w;
   w.BeginObject().Key("commands").BeginArray();
-  for (const HelpLine& h : kHelp) w.String(h.request);
+  for (const RequestHelp& h : kRequests) w.String(h.request);
   w.EndArray().EndObject();
   return w.Take();
 }
 
 std::string RenderHelpText() {
   size_t width = 0;
-  for (const HelpLine& h : kHelp) width = std::max(width, std::string_view(h.request).size());
+  for (const RequestHelp& h : kRequests) width = std::max(width, std::string_view(h.request).size());
   std::string out;
-  for (const HelpLine& h : kHelp) {
+  for (const RequestHelp& h : kRequests) {
     absl::StrAppend(&out, "  ", h.request, std::string(width - std::string_view(h.request).size(), ' '), " : ", h.about,
                     "\n");
   }
@@ -308,67 +269,6 @@ std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now,
   w.EndObject();
   return w.Take();
 }
-
-namespace {
-
-struct NumberRow {
-  metrics::NumberSnapshot snap;
-  pacing::NumberPacing pacing;
-  uint32_t key;
-};
-
-// The numbers `show numbers ARGS` lists: paced ones (throttled, quarantined,
-// on probation) always first, then by the sort key, then by number; the
-// limit cuts after that, so a limit never hides a paced number behind a
-// healthy one. An error names the argument.
-absl::StatusOr<std::vector<NumberRow>> SelectNumbers(const OpsView& v, const std::vector<std::string>& args,
-                                                     absl::Time now) {
-  std::string state_filter, sort = "attempts";
-  size_t limit = 100;
-  for (const std::string& a : args) {
-    if (absl::StartsWith(a, "state=")) {
-      state_filter = a.substr(6);
-      if (state_filter != "healthy" && state_filter != "throttled" && state_filter != "quarantined" &&
-          state_filter != "probation") {
-        return absl::InvalidArgumentError("state is one of healthy, throttled, quarantined, probation");
-      }
-    } else if (absl::StartsWith(a, "sort=")) {
-      sort = a.substr(5);
-    } else if (absl::StartsWith(a, "limit=")) {
-      if (!absl::SimpleAtoi(a.substr(6), &limit) || limit == 0 || limit > 100000) {
-        return absl::InvalidArgumentError("limit must be 1..100000");
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "' (state=, sort=, limit=, format=)"));
-    }
-  }
-  int sort_outcome = -1;
-  if (sort != "attempts") {
-    for (int i = 0; i < metrics::kOutcomeCount; ++i) {
-      if (metrics::OutcomeKey(static_cast<metrics::Outcome>(i)) == sort) sort_outcome = i;
-    }
-    if (sort_outcome < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot sort by '", sort, "' (attempts or a code like 603)"));
-    }
-  }
-  std::vector<NumberRow> rows;
-  v.store->ForEachNumber(now, [&](const metrics::NumberSnapshot& s) {
-    pacing::NumberPacing p = v.pacer->State(s.number);
-    if (!state_filter.empty() && pacing::StateName(p.state) != state_filter) return;
-    const uint32_t key = sort_outcome < 0 ? s.window.attempts : s.window.by_outcome[sort_outcome];
-    rows.push_back({s, std::move(p), key});
-  });
-  std::sort(rows.begin(), rows.end(), [](const NumberRow& a, const NumberRow& b) {
-    const bool a_paced = a.pacing.state != pacing::NumberState::kHealthy;
-    const bool b_paced = b.pacing.state != pacing::NumberState::kHealthy;
-    if (a_paced != b_paced) return a_paced;
-    return a.key != b.key ? a.key > b.key : a.snap.number < b.snap.number;
-  });
-  if (rows.size() > limit) rows.resize(limit);
-  return rows;
-}
-
-}  // namespace
 
 std::string RenderNumbers(const OpsView& v, const std::vector<std::string>& args, absl::Time now) {
   auto rows = SelectNumbers(v, args, now);
@@ -524,171 +424,60 @@ std::string RenderOperatorAction(metrics::E164 number, const pacing::OperatorAct
   return w.Take();
 }
 
-namespace {
-
-// `format=csv` answers, as HAProxy's `show stat`: a "# " header line naming
-// the columns, then one line per row, fields separated by commas. A field
-// with a comma or a quote (or a leading '#') is quoted, its quotes doubled;
-// a control character (a line break) becomes a space, so a row is always
-// one line; invalid UTF-8 becomes U+FFFD.
-class Csv {
- public:
-  explicit Csv(const std::vector<std::string>& header) {
-    out_ = "# ";
-    for (size_t i = 0; i < header.size(); ++i) absl::StrAppend(&out_, i ? "," : "", header[i]);
-    out_.push_back('\n');
-  }
-  Csv& Text(absl::string_view v) {
-    Separate();
-    const bool quote = v.find_first_of(",\"") != absl::string_view::npos || absl::StartsWith(v, "#");
-    if (quote) out_.push_back('"');
-    for (size_t i = 0; i < v.size(); ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x80) {
-        i += metrics::AppendUtf8Sequence(out_, v, i) - 1;  // valid UTF-8, as the JSON answers
-        continue;
-      }
-      if (c == '"') out_.push_back('"');
-      out_.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));  // a row stays one line
-    }
-    if (quote) out_.push_back('"');
-    return *this;
-  }
-  Csv& Uint(uint64_t v) { return Text(absl::StrCat(v)); }
-  Csv& Int(int64_t v) { return Text(absl::StrCat(v)); }
-  Csv& Double(double v) { return Text(absl::StrCat(v)); }
-  Csv& Bool(bool v) { return Text(v ? "true" : "false"); }
-  void EndRow() {
-    out_.push_back('\n');
-    row_started_ = false;
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Separate() {
-    if (row_started_) out_.push_back(',');
-    row_started_ = true;
-  }
-  std::string out_;
-  bool row_started_ = false;
-};
-
-// The columns of a CodeCounts: attempts, one per outcome, the two 603 kinds.
-void AddCountColumns(std::vector<std::string>& header) {
-  header.push_back("attempts");
-  for (int i = 0; i < metrics::kOutcomeCount; ++i) {
-    header.push_back(std::string(metrics::OutcomeKey(static_cast<metrics::Outcome>(i))));
-  }
-  header.push_back("pre_ring_603");
-  header.push_back("network_blocked");
-}
-
-void AddCounts(Csv& csv, const metrics::CodeCounts& c) {
-  csv.Uint(c.attempts);
-  for (int i = 0; i < metrics::kOutcomeCount; ++i) csv.Uint(c.by_outcome[i]);
-  csv.Uint(c.pre_ring_603).Uint(c.network_blocked);
-}
-
-// The codes `route` stands out in now, space-separated ("480 603pre"); "" when none.
-std::string ElevatedCodes(absl::string_view route, const std::vector<pacing::RouteStatus>& elevated) {
-  std::string out;
-  for (const pacing::RouteStatus& r : elevated) {
-    if (r.route == route) absl::StrAppend(&out, out.empty() ? "" : " ", r.code);
-  }
+std::vector<metrics::GroupSnapshot> CountryGroups(const metrics::Store& store) {
+  std::map<int, metrics::CodeCounts> by_code;
+  for (const metrics::GroupSnapshot& g : store.Countries()) by_code[CountryCode(g.key)] = g.counts;
+  store.ExportCountries([&](const metrics::CountryHistory& h) { by_code.try_emplace(h.country_code); });
+  std::vector<metrics::GroupSnapshot> out;
+  for (const auto& [cc, counts] : by_code) out.push_back({absl::StrCat("+", cc), counts});
   return out;
 }
 
-using CsvExtra = std::function<void(Csv&, const metrics::GroupSnapshot&)>;
-
-std::string RouteGroupsCsv(absl::string_view key_name, absl::string_view route_kind,
-                           const std::vector<metrics::GroupSnapshot>& groups,
-                           const std::vector<pacing::RouteStatus>& elevated,
-                           const std::vector<std::string>& extra_header = {}, const CsvExtra& extra = nullptr) {
-  std::vector<std::string> header = {std::string(key_name)};
-  header.insert(header.end(), extra_header.begin(), extra_header.end());
-  AddCountColumns(header);
-  header.push_back("elevated");
-  Csv csv(header);
-  for (const metrics::GroupSnapshot& g : groups) {
-    csv.Text(g.key);
-    if (extra) extra(csv, g);
-    AddCounts(csv, g.counts);
-    csv.Text(ElevatedCodes(absl::StrCat(route_kind, ":", g.key), elevated));
-    csv.EndRow();
+absl::StatusOr<std::vector<NumberRow>> SelectNumbers(const OpsView& v, const std::vector<std::string>& args,
+                                                     absl::Time now) {
+  std::string state_filter, sort = "attempts";
+  size_t limit = 100;
+  for (const std::string& a : args) {
+    if (absl::StartsWith(a, "state=")) {
+      state_filter = a.substr(6);
+      if (state_filter != "healthy" && state_filter != "throttled" && state_filter != "quarantined" &&
+          state_filter != "probation") {
+        return absl::InvalidArgumentError("state is one of healthy, throttled, quarantined, probation");
+      }
+    } else if (absl::StartsWith(a, "sort=")) {
+      sort = a.substr(5);
+    } else if (absl::StartsWith(a, "limit=")) {
+      if (!absl::SimpleAtoi(a.substr(6), &limit) || limit == 0 || limit > 100000) {
+        return absl::InvalidArgumentError("limit must be 1..100000");
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "' (state=, sort=, limit=, format=)"));
+    }
   }
-  return csv.Take();
-}
-
-}  // namespace
-
-std::string RenderNumbersCsv(const OpsView& v, const std::vector<std::string>& args, absl::Time now) {
-  auto rows = SelectNumbers(v, args, now);
-  if (!rows.ok()) return ErrorJson(rows.status().message());
-  std::vector<std::string> header = {"number", "state", "reason", "until", "watched", "watch_reason", "window_s"};
-  AddCountColumns(header);
-  header.insert(header.end(), {"paced", "paced_total", "calls_per_minute", "pdd_ms_avg", "last_seen"});
-  Csv csv(header);
-  for (const NumberRow& r : *rows) {
-    const pacing::NumberPacing& p = r.pacing;
-    csv.Text(metrics::FormatE164(r.snap.number)).Text(pacing::StateName(p.state)).Text(p.reason);
-    csv.Text(p.state == pacing::NumberState::kQuarantined && p.until != absl::InfiniteFuture() ? IsoTime(p.until) : "");
-    csv.Bool(p.watched).Text(p.watched ? p.watch_reason : "");
-    csv.Int(absl::ToInt64Seconds(r.snap.window_length));
-    AddCounts(csv, r.snap.window);
-    csv.Uint(r.snap.window.paced).Uint(p.paced).Double(r.snap.calls_per_minute).Double(r.snap.pdd_ms_avg);
-    csv.Text(IsoTime(r.snap.last_seen));
-    csv.EndRow();
+  int sort_outcome = -1;
+  if (sort != "attempts") {
+    for (int i = 0; i < metrics::kOutcomeCount; ++i) {
+      if (metrics::OutcomeKey(static_cast<metrics::Outcome>(i)) == sort) sort_outcome = i;
+    }
+    if (sort_outcome < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot sort by '", sort, "' (attempts or a code like 603)"));
+    }
   }
-  return csv.Take();
-}
-
-std::string RenderCarriersCsv(const OpsView& v) {
-  return RouteGroupsCsv("carrier", "carrier", v.store->Carriers(), v.pacer->ElevatedRoutes());
-}
-
-std::string RenderCountriesCsv(const OpsView& v) {
-  return RouteGroupsCsv("country_code", "country", CountryGroups(*v.store), v.pacer->ElevatedRoutes(),
-                        {"status", "days"}, [&v](Csv& csv, const metrics::GroupSnapshot& g) {
-                          const int cc = CountryCode(g.key);
-                          csv.Text(v.pacer->CountryLearning(cc) ? "learning" : "ready");
-                          csv.Uint(v.store->Country(cc).days_seen);
-                        });
-}
-
-std::string RenderAreasCsv(const OpsView& v) {
-  return RouteGroupsCsv("area_code", "area", v.store->Areas(), v.pacer->ElevatedRoutes());
-}
-
-std::string RenderHoursCsv(const OpsView& v) {
-  std::vector<std::string> header = {"hour"};
-  AddCountColumns(header);
-  Csv csv(header);
-  for (const metrics::GroupSnapshot& g : v.store->Hours()) {
-    csv.Text(g.key);
-    AddCounts(csv, g.counts);
-    csv.EndRow();
-  }
-  return csv.Take();
-}
-
-std::string RenderTrunksCsv(const OpsView& v) {
-  std::vector<std::string> header = {"name",      "uri",       "priority",          "weight",
-                                     "max_calls", "max_cps",   "calls_active",      "attempts",
-                                     "answered",  "failovers", "refused_max_calls", "refused_max_cps"};
-  for (int c = 1; c <= 6; ++c) header.push_back(absl::StrCat(c, "xx"));
-  header.insert(header.end(), {"timeouts", "unavailable"});
-  Csv csv(header);
-  for (int i = 0; v.trunks != nullptr && i < static_cast<int>(v.trunks->size()); ++i) {
-    const TrunkSpec& t = v.trunks->spec(i);
-    const TrunkStats& s = v.trunks->stats(i);
-    csv.Text(t.name).Text(t.uri).Int(t.priority).Int(t.weight).Int(t.max_calls).Double(t.max_cps);
-    csv.Uint(s.calls_active.Get()).Uint(s.attempts.Get()).Uint(s.answered.Get()).Uint(s.failovers.Get());
-    csv.Uint(s.refused_max_calls.Get()).Uint(s.refused_max_cps.Get());
-    for (int c = 1; c <= 6; ++c) csv.Uint(c < static_cast<int>(s.finals.size()) ? s.finals[c].Get() : 0);
-    csv.Uint(s.finals[0].Get()).Uint(s.unavailable.Get());
-    csv.EndRow();
-  }
-  return csv.Take();
+  std::vector<NumberRow> rows;
+  v.store->ForEachNumber(now, [&](const metrics::NumberSnapshot& s) {
+    pacing::NumberPacing p = v.pacer->State(s.number);
+    if (!state_filter.empty() && pacing::StateName(p.state) != state_filter) return;
+    const uint32_t key = sort_outcome < 0 ? s.window.attempts : s.window.by_outcome[sort_outcome];
+    rows.push_back({s, std::move(p), key});
+  });
+  std::sort(rows.begin(), rows.end(), [](const NumberRow& a, const NumberRow& b) {
+    const bool a_paced = a.pacing.state != pacing::NumberState::kHealthy;
+    const bool b_paced = b.pacing.state != pacing::NumberState::kHealthy;
+    if (a_paced != b_paced) return a_paced;
+    return a.key != b.key ? a.key > b.key : a.snap.number < b.snap.number;
+  });
+  if (rows.size() > limit) rows.resize(limit);
+  return rows;
 }
 
 }  // namespace sippacer::proxy

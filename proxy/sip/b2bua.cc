@@ -222,67 +222,12 @@ const sip_contact_t* B2bua::ContactFor(const Call* call, bool trunk_side) const 
   return trunk_side && trunk_contact_ != nullptr ? trunk_contact_ : nta_agent_contact(agent_);
 }
 
-absl::Status B2bua::AddTlsTransport() {
-  // Sofia-sip reads keys from one directory (TlsFiles). A TLS transport of
-  // our own, listening, gives the carrier a TLS address in Via and Contact
-  // to send its in-dialog requests to.
-  auto files = TlsFiles::Make(config_.tls_cert, config_.tls_key, config_.tls_verify ? config_.tls_ca : "");
-  if (!files.ok())
-    return absl::InvalidArgumentError(absl::StrCat("--tls_cert/--tls_key/--tls_ca: ", files.status().message()));
-  tls_files_.emplace(*std::move(files));
-  const HostPort& tl = *config_.tls_listen;
-  const std::string url =
-      absl::StrCat("sips:", tl.host.find(':') != std::string::npos ? "[" + tl.host + "]" : tl.host, ":", tl.port);
-  if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TPTAG_CERTIFICATE(tls_files_->dir().c_str()),
-                          // The chain is checked against --tls_ca after the handshake; the
-                          // name in it is not (sofia-sip 1.12 cannot match IP addresses).
-                          TPTAG_TLS_VERIFY_POLICY(config_.tls_verify ? TPTLS_VERIFY_OUTGOING : TPTLS_VERIFY_NONE),
-                          // A handshake or verification that fails is a transport error now
-                          // (503, the next trunk), not a Timer B timeout 32 s later.
-                          TPTAG_SDWN_ERROR(1), TPTAG_IDENT(TportIdent(true)),
-                          TPTAG_IDLE(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.tcp_idle_timeout))),
-                          TAG_END()) < 0) {
-    return absl::UnavailableError(absl::StrCat("--tls_listen: cannot bind ", url, " (TLS)"));
-  }
-  const std::string host = tl.host == "0.0.0.0" || tl.host == "::" ? local_host_ : tl.host;
-  tls_contact_ =
-      sip_contact_make(home_, absl::StrCat("<sip:", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":",
-                                           tl.port, ";transport=tls>")
-                                  .c_str());
-  if (tls_contact_ == nullptr) return absl::InvalidArgumentError("--tls_listen: no usable Contact");
-  LogLine("INFO", "relay",
-          absl::StrCat("TLS toward trunks from ", url, config_.tls_verify ? "" : " (certificates not verified)"));
-  return absl::OkStatus();
-}
-
 size_t B2bua::calls_in_setup() const {
   size_t n = 0;
   for (const auto& [ptr, call] : calls_) {
     if (!call->ended && call->final_code == 0) ++n;
   }
   return n;
-}
-
-bool B2bua::FromTrunk(const sockaddr* sa) const {
-  if (sa == nullptr) return false;
-  char host[64] = {};
-  int port = 0;
-  if (sa->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    port = ntohs(in->sin_port);
-  } else if (sa->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    port = ntohs(in6->sin6_port);
-  }
-  for (const TrunkSpec& trunk : config_.trunks) {
-    if (trunk.host != host) continue;
-    // A dialer on the trunk's own host is told apart by port.
-    const int trunk_port = trunk.port == 0 ? (trunk.tls() ? 5061 : 5060) : trunk.port;
-    if (port == trunk_port || !config_.allow.Contains(sa)) return true;
-  }
-  return false;
 }
 
 bool B2bua::RefusalBudget(const sockaddr* src) {
@@ -390,27 +335,6 @@ bool B2bua::RefuseUnservedRequire(nta_incoming_t* irq, const sip_t* sip) {
   return true;
 }
 
-std::string B2bua::TrunkNames() const {
-  std::string out;
-  for (const TrunkSpec& t : config_.trunks) absl::StrAppend(&out, out.empty() ? "" : ", ", t.name, " (", t.uri, ")");
-  return out;
-}
-
-std::string B2bua::TrunkRequestUri(const url_t* dialed, const TrunkSpec& trunk) const {
-  // The dialed number as the dialer wrote it: a tel: URI's parameters (LNP's
-  // npdi and rn) become user parameters, and a telephone number keeps
-  // ";user=phone" (always for tel:), which carriers route on.
-  std::string user = dialed->url_user ? dialed->url_user : "";
-  bool phone = dialed->url_type == url_tel;
-  if (phone && dialed->url_params != nullptr) absl::StrAppend(&user, ";", dialed->url_params);
-  char value[16] = {};
-  if (!phone && dialed->url_params != nullptr && url_param(dialed->url_params, "user", value, sizeof value) > 0) {
-    phone = absl::EqualsIgnoreCase(value, "phone");
-  }
-  return absl::StrCat(trunk.tls() && absl::StartsWith(trunk.uri, "sips:") ? "sips:" : "sip:", user, "@",
-                      trunk.UriHostPart(), phone ? ";user=phone" : "");
-}
-
 bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
   // An answer that fails to send leaves sofia's INVITE transaction half-done,
   // and an ACK to it then aborts the daemon. A Via maddr sends answers to
@@ -420,54 +344,6 @@ bool B2bua::Answerable(msg_t* msg, const sip_t* sip) const {
   // Answers echo the request's Via, From, To and Call-ID: past this they may
   // not fit in one UDP datagram.
   return msg_size(msg) <= kMaxRequestBytes;
-}
-
-bool B2bua::HasBadHeader(const sip_t* sip, absl::string_view name) const {
-  // Sofia lists two kinds of header here: those that did not parse (of the
-  // error class, named by er_name) and a second copy of a header that may
-  // appear once (of its own class: "Max-Forwards: 70" twice). Both are bad.
-  for (const msg_header_t* h = reinterpret_cast<const msg_header_t*>(sip->sip_error); h != nullptr; h = h->sh_next) {
-    const char* header_name =
-        h->sh_class == sip_error_class ? reinterpret_cast<const sip_error_t*>(h)->er_name : h->sh_class->hc_name;
-    if (header_name != nullptr && absl::EqualsIgnoreCase(header_name, name)) return true;
-  }
-  return false;
-}
-
-bool B2bua::UsableTarget(const sip_contact_t* contact, const sip_record_route_t* route) {
-  // A URI with a line break or another control character in it (folded
-  // inside the <>) would become the request line of what we send there.
-  auto clean = [](const url_t* u) {
-    for (const char* part :
-         {u->url_user, u->url_password, u->url_host, u->url_port, u->url_path, u->url_params, u->url_headers}) {
-      for (const char* c = part; c != nullptr && *c != '\0'; ++c) {
-        if (static_cast<unsigned char>(*c) < 0x20 || *c == 0x7f) return false;
-      }
-    }
-    return true;
-  };
-  for (const sip_contact_t* m = contact; m != nullptr; m = m->m_next) {
-    if (!clean(m->m_url)) return false;
-  }
-  for (const sip_record_route_t* r = route; r != nullptr; r = r->r_next) {
-    if (!clean(r->r_url)) return false;
-  }
-  return true;
-}
-
-bool B2bua::ViaShowsUs(const sip_t* sip) const {
-  const bool wildcard = config_.listen.host == "0.0.0.0" || config_.listen.host == "::";
-  for (const sip_via_t* v = sip->sip_via; v != nullptr; v = v->v_next) {
-    if (v->v_host == nullptr) continue;
-    const int port = v->v_port ? std::atoi(v->v_port) : 5060;
-    const absl::string_view host = v->v_host;
-    const bool ours_listen =
-        port == config_.listen.port && (host == config_.listen.host || host == local_host_ || wildcard);
-    const bool ours_trunk = config_.trunk_listen && port == config_.trunk_listen->port &&
-                            (host == config_.trunk_listen->host || host == local_host_);
-    if (ours_listen || ours_trunk) return true;
-  }
-  return false;
 }
 
 int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
@@ -677,14 +553,6 @@ void B2bua::RefuseAtTrunkLimit(nta_incoming_t* irq, const sip_t* sip, const Call
                       SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
   nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Trunks Busy", "trunk_limit", false, now);
-}
-
-uint64_t B2bua::NextRandom() {
-  // xorshift64*: spreading calls over trunks by weight needs no more.
-  random_ ^= random_ >> 12;
-  random_ ^= random_ << 25;
-  random_ ^= random_ >> 27;
-  return random_ * 0x2545F4914F6CDD1DULL;
 }
 
 void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee, int code,
