@@ -47,6 +47,7 @@ class GroupWindows {
   void ForEachBucket(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const;
   uint32_t EpochOf(absl::Time t) const;
   int groups() const { return groups_; }
+  int buckets() const { return buckets_; }
 
  private:
   WideBucket& At(int group, uint32_t epoch);

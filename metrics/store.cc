@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "metrics/dialing_plan.h"
+#include "metrics/changed_numbers.h"
+#include "metrics/fleet_counts.h"
 #include "metrics/group_counters.h"
 #include "metrics/group_windows.h"
 #include "metrics/number_table.h"
@@ -143,7 +145,55 @@ struct Store::Impl {
   std::atomic<uint64_t> pdd_sum_ms{0};
   std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring
   uint32_t next_reason = 0;                                               // writer-only
+  std::unique_ptr<FleetCounts> fleet;                                     // --redis only
+  std::unique_ptr<ChangedNumbers> changes;                                // --redis only
+
+  void Changed(E164 number) {
+    if (changes) changes->Push(number);
+  }
 };
+
+namespace {
+
+void Accumulate(CodeCounts& into, const CodeCounts& c) {
+  into.attempts += c.attempts;
+  into.paced += c.paced;
+  into.pre_ring_603 += c.pre_ring_603;
+  into.network_blocked += c.network_blocked;
+  for (int k = 0; k < kOutcomeCount; ++k) into.by_outcome[k] += c.by_outcome[k];
+}
+
+// One slot's raw window, consistent (seqlock); false for a free slot.
+bool ReadRecord(const Slot& s, NumberRecord* out) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint32_t s1 = s.seq.load(std::memory_order_acquire);
+    if (s1 & 1) continue;
+    NumberRecord r;
+    r.number = s.number.load(std::memory_order_relaxed);
+    r.last_seen_s = s.last_seen_s.load(std::memory_order_relaxed);
+    r.pdd_count = s.pdd_count.load(std::memory_order_relaxed);
+    r.pdd_sum_ms = s.pdd_sum_ms.load(std::memory_order_relaxed);
+    for (const Bucket& b : s.buckets) {
+      NumberRecord::BucketRecord br;
+      br.epoch = b.epoch.load(std::memory_order_relaxed);
+      br.attempts = b.attempts.load(std::memory_order_relaxed);
+      br.paced = b.paced.load(std::memory_order_relaxed);
+      br.pre_ring_603 = b.pre_ring_603.load(std::memory_order_relaxed);
+      br.network_blocked = b.network_blocked.load(std::memory_order_relaxed);
+      uint32_t any = br.attempts + br.paced;
+      for (int k = 0; k < kOutcomeCount; ++k) any += br.outcomes[k] = b.outcomes[k].load(std::memory_order_relaxed);
+      if (br.epoch != 0 && any != 0) r.buckets.push_back(br);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (s.seq.load(std::memory_order_relaxed) != s1) continue;
+    if (r.number == 0) return false;
+    *out = std::move(r);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 double CallsPerMinute(int64_t minute, uint16_t attempts, uint16_t prev_attempts, absl::Time now) {
   // The last 60 s, from the counts of two calendar minutes: all of this
@@ -207,6 +257,7 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
   if (!IsCurrent(id)) return;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
+  impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
   SatInc(t.CurrentBucket(s, now).attempts);
   const int64_t minute = absl::ToUnixSeconds(now) / 60;
@@ -245,6 +296,7 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
     reason_index = static_cast<int32_t>(impl_->next_reason++ % kReasonSlots);
     impl_->reasons[reason_index].Write(o.caller, o.reason_header);
   }
+  impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
   Bucket& b = t.CurrentBucket(s, o.final_at);
   SatInc(b.outcomes[oi]);
@@ -264,6 +316,7 @@ void Store::RecordPaced(NumberId id, absl::Time now) {
   if (!IsCurrent(id)) return;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
+  impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
   SatInc(t.CurrentBucket(s, now).paced);
   t.EndWrite(s);
@@ -276,7 +329,9 @@ void Store::SetPinned(NumberId id, bool pinned) {
 CodeCounts Store::Window(NumberId id, absl::Duration window, absl::Time now) const {
   CodeCounts c;
   if (!IsCurrent(id)) return c;
-  impl_->table.SumExactWindow(impl_->table.slot(id.index), now, window, &c);
+  const Slot& s = impl_->table.slot(id.index);
+  impl_->table.SumExactWindow(s, now, window, &c);
+  if (impl_->fleet) Accumulate(c, impl_->fleet->NumberWindow(s.number.load(std::memory_order_relaxed), window, now));
   return c;
 }
 
@@ -291,19 +346,27 @@ std::vector<uint32_t> Store::AttemptHistory(NumberId id, absl::Duration window, 
     if (e > epoch || epoch - e >= static_cast<uint32_t>(n)) continue;
     out[static_cast<size_t>(n - 1 - static_cast<int>(epoch - e))] = b.attempts.load(std::memory_order_relaxed);
   }
+  if (impl_->fleet) impl_->fleet->AddAttemptHistory(s.number.load(std::memory_order_relaxed), now, &out);
   return out;
 }
 
-CodeCounts Store::PoolHour(int hour) const { return impl_->hours[((hour % 24) + 24) % 24].Read(); }
+CodeCounts Store::PoolHour(int hour) const {
+  hour = ((hour % 24) + 24) % 24;
+  CodeCounts c = impl_->hours[hour].Read();
+  if (impl_->fleet) Accumulate(c, impl_->fleet->Hour(hour));
+  return c;
+}
 
 CodeCounts Store::PoolWindow(absl::Duration window, absl::Time now) const {
-  return impl_->groups->Sum(kPoolGroup, window, now);
+  return GroupWindow(kPoolGroup, window, now);
 }
 
 Route Store::RouteOf(E164 callee) const { return impl_->RouteOf(callee); }
 
 CodeCounts Store::GroupWindow(int group, absl::Duration window, absl::Time now) const {
-  return impl_->groups->Sum(group, window, now);
+  CodeCounts c = impl_->groups->Sum(group, window, now);
+  if (impl_->fleet) Accumulate(c, impl_->fleet->GroupWindow(group, window, now));
+  return c;
 }
 
 int Store::group_count() const { return impl_->groups->groups(); }
@@ -360,6 +423,15 @@ std::string Store::CarrierOf(E164 callee) const {
 
 std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const {
   const uint32_t index = impl_->table.Find(number);
+  if (index == kNone && impl_->fleet) {
+    // Only the other nodes have seen it.
+    NumberSnapshot snap;
+    snap.number = number;
+    snap.window = impl_->fleet->NumberWindow(number, impl_->options.history, now);
+    snap.window_length = impl_->options.history;
+    if (snap.window.attempts + snap.window.paced + snap.window.finals() == 0) return std::nullopt;
+    return snap;
+  }
   if (index == kNone) return std::nullopt;
   NumberSnapshot snap;
   CodeCounts c;
@@ -368,6 +440,7 @@ std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const
     return std::nullopt;
   }
   snap.window = c;
+  if (impl_->fleet) Accumulate(snap.window, impl_->fleet->NumberWindow(number, impl_->options.history, now));
   snap.window_length = impl_->options.history;
   snap.last_reason_header = LastReason(NumberId{index, s.generation.load(std::memory_order_relaxed)});
   return snap;
@@ -382,6 +455,7 @@ void Store::ForEachNumber(absl::Time now, const std::function<void(const NumberS
     CodeCounts c;
     if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap, now)) continue;
     snap.window = c;
+    if (impl_->fleet) Accumulate(snap.window, impl_->fleet->NumberWindow(snap.number, impl_->options.history, now));
     snap.window_length = impl_->options.history;
     fn(snap);
   }
@@ -455,32 +529,50 @@ std::vector<GroupSnapshot> Store::Hours() const {
 void Store::ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const {
   const uint32_t n = impl_->table.allocated();
   for (uint32_t i = 0; i < n; ++i) {
-    const Slot& s = impl_->table.slot(i);
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      const uint32_t s1 = s.seq.load(std::memory_order_acquire);
-      if (s1 & 1) continue;
-      NumberRecord r;
-      r.number = s.number.load(std::memory_order_relaxed);
-      r.last_seen_s = s.last_seen_s.load(std::memory_order_relaxed);
-      r.pdd_count = s.pdd_count.load(std::memory_order_relaxed);
-      r.pdd_sum_ms = s.pdd_sum_ms.load(std::memory_order_relaxed);
-      for (const Bucket& b : s.buckets) {
-        NumberRecord::BucketRecord br;
-        br.epoch = b.epoch.load(std::memory_order_relaxed);
-        br.attempts = b.attempts.load(std::memory_order_relaxed);
-        br.paced = b.paced.load(std::memory_order_relaxed);
-        br.pre_ring_603 = b.pre_ring_603.load(std::memory_order_relaxed);
-        br.network_blocked = b.network_blocked.load(std::memory_order_relaxed);
-        uint32_t any = br.attempts + br.paced;
-        for (int k = 0; k < kOutcomeCount; ++k) any += br.outcomes[k] = b.outcomes[k].load(std::memory_order_relaxed);
-        if (br.epoch != 0 && any != 0) r.buckets.push_back(br);
-      }
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (s.seq.load(std::memory_order_relaxed) != s1) continue;
-      if (r.number != 0) fn(r);
-      break;
-    }
+    NumberRecord r;
+    if (ReadRecord(impl_->table.slot(i), &r)) fn(r);
   }
+}
+
+std::optional<NumberRecord> Store::ExportNumber(E164 number) const {
+  const uint32_t index = impl_->table.Find(number);
+  NumberRecord r;
+  if (index == kNone || !ReadRecord(impl_->table.slot(index), &r) || r.number != number) return std::nullopt;
+  return r;
+}
+
+void Store::ExportGroup(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const {
+  impl_->groups->ForEachBucket(group, fn);
+}
+
+void Store::EnableFleet() {
+  Impl& m = *impl_;
+  m.fleet = std::make_unique<FleetCounts>(m.options.max_numbers, m.table.bucket_width(), m.groups->groups(),
+                                          m.groups->buckets(), kGroupBucket);
+  m.changes = std::make_unique<ChangedNumbers>();
+}
+
+FleetCounts* Store::fleet() const { return impl_->fleet.get(); }
+absl::Duration Store::bucket_width() const { return impl_->table.bucket_width(); }
+absl::Duration Store::group_bucket_width() const { return kGroupBucket; }
+ChangedNumbers* Store::changes() const { return impl_->changes.get(); }
+
+CodeCounts Store::LocalWindow(E164 number, absl::Duration window, absl::Time now) const {
+  CodeCounts c;
+  const uint32_t index = impl_->table.Find(number);
+  if (index == kNone) return c;
+  const Slot& s = impl_->table.slot(index);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint32_t s1 = s.seq.load(std::memory_order_acquire);
+    if (s1 & 1) continue;
+    CodeCounts tmp;
+    const E164 found = s.number.load(std::memory_order_relaxed);
+    impl_->table.SumExactWindow(s, now, window, &tmp);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (s.seq.load(std::memory_order_relaxed) != s1) continue;
+    return found == number ? tmp : c;
+  }
+  return c;
 }
 
 NumberId Store::ImportNumber(const NumberRecord& r, absl::Time now) {

@@ -32,6 +32,9 @@
 
 namespace sippacer::metrics {
 
+class ChangedNumbers;
+class FleetCounts;
+
 // A slot in the number table. Stable while the number is tracked; reused
 // after eviction, when `generation` changes.
 struct NumberId {
@@ -179,6 +182,23 @@ class Store {
   size_t numbers_tracked() const;
   uint64_t evictions() const;
   const StoreOptions& options() const;
+
+  // ---- fleet (docs/fleet.md) ----
+  // Before traffic: from now on every number's windows, the route groups
+  // and the hour baselines include what the other nodes counted (written
+  // into fleet() by the fleet listener), and every change of a number's
+  // counts is reported on changes() for the sync thread.
+  void EnableFleet();
+  FleetCounts* fleet() const;                 // nullptr without EnableFleet
+  absl::Duration bucket_width() const;        // a number's bucket
+  absl::Duration group_bucket_width() const;  // a route group's bucket
+  ChangedNumbers* changes() const;            // nullptr without EnableFleet
+  // This node's own counts, without the fleet's (reader side).
+  CodeCounts LocalWindow(E164 number, absl::Duration window, absl::Time now) const;
+  // One number's raw window as ExportNumbers gives it, if tracked.
+  std::optional<NumberRecord> ExportNumber(E164 number) const;
+  // A route group's non-empty buckets, oldest first: (epoch, counts).
+  void ExportGroup(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const;
 
  private:
   struct Impl;

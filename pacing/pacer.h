@@ -54,8 +54,13 @@ struct StateChange {
   NumberState from = NumberState::kHealthy;
   NumberState to = NumberState::kHealthy;
   absl::Time at;
-  std::string reason;  // rule, rate, attempts, window, overuse signature; or "operator"
-  std::string rule;    // the rule that fired, as written ("" for operators and timers)
+  std::string reason;                         // rule, rate, attempts, window, overuse signature; or "operator"
+  std::string rule;                           // the rule that fired, as written ("" for operators and timers)
+  absl::Time until = absl::InfiniteFuture();  // a quarantine's end
+  bool by_operator = false;                   // quarantine or release from the stats socket
+  // The fleet node this change came from (docs/fleet.md); "" when this
+  // node made it.
+  std::string fleet_node;
 };
 
 // A watch rule fired on a number (e.g. its 486s rose: a handset label), or
@@ -134,6 +139,17 @@ class Pacer {
   absl::StatusOr<OperatorAction> Release(metrics::E164 number, absl::Time now);
   // Puts a saved state back at start (--state_file); no event is emitted.
   void Restore(metrics::NumberId id, const NumberPacing& saved);
+  // ---- SIP thread, fleet (docs/fleet.md) ----
+  // Calls another node counted for `number` (what FleetCounts::SetNumber
+  // returned): they step the rules' evidence as this node's own calls do,
+  // and the number is judged again. Nothing for a number not tracked here.
+  void OnFleetCalls(metrics::E164 number, const metrics::CodeCounts& added, absl::Time now);
+  // The fleet's state for `number` (what Redis settled on): taken as is,
+  // with the other node's since and until. The change reaches the sink with
+  // `fleet_node` set, so it is not published back.
+  void AdoptFleetState(metrics::E164 number, NumberState state, absl::Time since, absl::Time until,
+                       const std::string& reason, const std::string& node, absl::Time now);
+
   // Replaces the live policy; validated by the caller with ApplyPolicyUpdate.
   // `origin`: who set it (kept for `show policy` and --state_file).
   void SetPolicy(Policy policy, PolicyOrigin origin = {});

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "proxy/fleet/fleet_wire.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -117,6 +118,48 @@ absl::StatusOr<std::vector<CallerIdSource>> ParseCallerIdOrder(absl::string_view
   }
   if (out.empty()) return absl::InvalidArgumentError("name at least one of pai, rpid, from");
   return out;
+}
+
+// --redis and the flags that go with it (docs/fleet.md).
+static absl::Status BuildFleetConfig(const FlagValues& f, Config* c) {
+  if (f.redis.empty()) {
+    for (auto [flag, value] :
+         {std::pair{"redis_password_file", &f.redis_password_file}, std::pair{"node_id", &f.node_id}}) {
+      if (!value->empty()) return FlagError(flag, "needs --redis");
+    }
+    return absl::OkStatus();
+  }
+  auto target = fleet::ParseRedisTarget(f.redis);
+  if (!target.ok()) return FlagError("redis", absl::StripPrefix(target.status().message(), "--redis: "));
+  if (!f.redis_password_file.empty()) {
+    std::ifstream in(f.redis_password_file);
+    if (!in) return FlagError("redis_password_file", "cannot be read");
+    std::getline(in, target->password);
+    if (!target->password.empty() && target->password.back() == '\r') target->password.pop_back();
+    if (target->password.empty()) return FlagError("redis_password_file", "first line is empty");
+  }
+  if (!c->state_file.empty()) {
+    return FlagError("state_file", "not with --redis: a fleet's windows and states live in Redis");
+  }
+  c->node_id = f.node_id;
+  if (c->node_id.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) c->node_id = host;
+    c->node_id = c->node_id.substr(0, c->node_id.find('.'));
+  }
+  if (!fleet::ValidNodeId(c->node_id)) {
+    return FlagError("node_id", absl::StrCat("'", c->node_id, "': letters, digits, '.', '_' and '-', up to 64"));
+  }
+  if (!absl::ParseDuration(f.sync_interval, &c->sync_interval) || c->sync_interval < absl::Milliseconds(100) ||
+      c->sync_interval > absl::Seconds(60)) {
+    return FlagError("sync_interval", absl::StrCat("'", f.sync_interval, "' is not a duration from 100ms to 60s"));
+  }
+  if (f.fleet_queue < 1000 || f.fleet_queue > 10000000) {
+    return FlagError("fleet_queue", absl::StrCat(f.fleet_queue, " is not from 1000 to 10000000"));
+  }
+  c->fleet_queue = static_cast<size_t>(f.fleet_queue);
+  c->redis = *std::move(target);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
@@ -257,6 +300,7 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
     if (auto s = CheckWritableDir(f.state_file); !s.ok()) return FlagError("state_file", s.message());
     c.state_file = f.state_file;
   }
+  if (auto s = BuildFleetConfig(f, &c); !s.ok()) return s;
   return c;
 }
 

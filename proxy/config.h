@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "flags/decision_flags.h"
 #include "pacing/policy.h"
+#include "proxy/fleet/redis_target.h"
 #include "proxy/sip/header_policy.h"
 #include "proxy/sip/cidr.h"
 #include "proxy/sip/trunk_group.h"
@@ -44,6 +45,10 @@ struct FlagValues {
   int tcp_max_per_source = 64;
   flags::DecisionFlagValues decision;  // the flags shared with sippacer-replay
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
+  // The fleet (docs/fleet.md).
+  std::string redis, redis_password_file, node_id;  // node_id "": the host name
+  std::string sync_interval = "1s";
+  int fleet_queue = 100000;
 };
 
 struct Config {
@@ -79,6 +84,11 @@ struct Config {
   pacing::Policy policy;
   std::string stats_socket, metrics_listen, cdr_file, cdr_postgres, state_file;
   size_t max_numbers = 1'000'000;
+  // The fleet: several nodes sharing windows and states through Redis.
+  std::optional<fleet::RedisTarget> redis;  // with its password (never logged or shown)
+  std::string node_id;
+  absl::Duration sync_interval = absl::Seconds(1);
+  size_t fleet_queue = 100000;
 };
 
 absl::StatusOr<Config> BuildConfig(const FlagValues& flags);

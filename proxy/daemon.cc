@@ -26,6 +26,7 @@
 #include "metrics/store.h"
 #include "pacing/pacer.h"
 #include "proxy/cdr/cdr_writer.h"
+#include "proxy/fleet/fleet_sync.h"
 #include "proxy/log.h"
 #include "proxy/ops/ops_server.h"
 #include "proxy/state_file.h"
@@ -149,11 +150,14 @@ int Refused(absl::string_view message) {
   return absl::StartsWith(message, "--") ? 2 : 1;
 }
 
-// Hands pacing events to the ops server once it exists.
+// Hands pacing events to the ops server once it exists, and the changes
+// of state this node made to the fleet.
 class ForwardingSink : public pacing::EventSink {
  public:
   explicit ForwardingSink(OpsServer** ops) : ops_(ops) {}
+  void set_fleet(fleet::FleetSync* fleet) { fleet_ = fleet; }
   void OnStateChange(const pacing::StateChange& change) override {
+    if (fleet_ != nullptr) fleet_->OnLocalStateChange(change);
     if (*ops_ != nullptr) (*ops_)->event_sink()->OnStateChange(change);
   }
   void OnWatchChange(const pacing::WatchChange& change) override {
@@ -165,6 +169,7 @@ class ForwardingSink : public pacing::EventSink {
 
  private:
   OpsServer** ops_;
+  fleet::FleetSync* fleet_ = nullptr;
 };
 
 }  // namespace
@@ -209,9 +214,27 @@ int RunDaemon(const Config& config) {
   ops_context.cdr = cdr.get();
   ops_context.started = absl::Now();
   OpsServer* ops_ptr = nullptr;
+  // The fleet: its own queue to the SIP thread (one producer each).
+  std::unique_ptr<EventfdSipThreadQueue> fleet_queue;
+  std::unique_ptr<fleet::FleetSync> fleet;
+  std::unique_ptr<pacing::Pacer> pacer;
+  if (config.redis) {
+    store->EnableFleet();
+    fleet_queue = std::make_unique<EventfdSipThreadQueue>();
+    if (auto s = fleet_queue->Attach(root); !s.ok()) return Refused(s.message());
+  }
+  fleet::FleetSync* fleet_ptr = nullptr;
   auto pacer_sink = std::make_unique<ForwardingSink>(&ops_ptr);
-  auto pacer = std::make_unique<pacing::Pacer>(*store, config.policy, pacer_sink.get());
+  pacer = std::make_unique<pacing::Pacer>(*store, config.policy, pacer_sink.get());
+  if (config.redis) {
+    fleet = std::make_unique<fleet::FleetSync>(
+        fleet::FleetOptions{*config.redis, config.node_id, config.sync_interval, config.fleet_queue, SIPPACER_VERSION},
+        *store, *pacer, *fleet_queue);
+    fleet_ptr = fleet.get();
+    pacer_sink->set_fleet(fleet_ptr);
+  }
   ops_context.pacer = pacer.get();
+  ops_context.fleet = fleet_ptr;
   // Built (not started) before the ops server, which reads its trunk counters.
   auto b2bua = std::make_unique<B2bua>(root, config, *store, *pacer, counters, cdr.get());
   ops_context.trunks = &b2bua->trunks();
@@ -242,6 +265,14 @@ int RunDaemon(const Config& config) {
     state_timer.async_wait(save_state);
   }
 
+  if (fleet) {
+    // Every quarantine the fleet holds is known before the first call.
+    if (auto s = fleet->LoadAtStart(absl::Now()); !s.ok()) {
+      return Refused(
+          absl::StrCat(config.redis->password.empty() ? "--redis: " : "--redis_password_file: ", s.message()));
+    }
+    fleet->Start();
+  }
   if (auto s = b2bua->Start(); !s.ok()) return Refused(TransportProblem(config, s.message()));
 
   // The TCP guard: caps and silent connections, from the ops thread.
@@ -325,8 +356,11 @@ int RunDaemon(const Config& config) {
     else
       LogLine("INFO", "daemon", absl::StrCat("state saved to ", config.state_file));
   }
+  if (fleet) fleet->Stop();  // the last counts and states go to Redis
   if (cdr) cdr->Stop(absl::Seconds(10));
+  fleet.reset();
   pacer.reset();
+  if (fleet_queue) fleet_queue->Detach();
   sip_queue.Detach();
   su_root_destroy(root);
   su_deinit();

@@ -66,6 +66,13 @@ ABSL_FLAG(std::string, metrics_listen, "", "host:port serving Prometheus text at
 ABSL_FLAG(std::string, cdr_file, "", "append one JSON line per call (empty = off)");
 ABSL_FLAG(std::string, cdr_postgres, "", "libpq connection string for CDRs (empty = off)");
 ABSL_FLAG(std::string, state_file, "", "counters and number states survive restarts (empty = off)");
+ABSL_FLAG(std::string, redis, "",
+          "share windows and states with the other nodes of a fleet through this Redis: HOST:PORT or "
+          "redis://HOST[:PORT][/DB] (empty = a single node)");
+ABSL_FLAG(std::string, redis_password_file, "", "file whose first line is the Redis password (AUTH)");
+ABSL_FLAG(std::string, node_id, "", "this node's name in the fleet (default: the host name)");
+ABSL_FLAG(std::string, sync_interval, "1s", "how often counts and states go to Redis");
+ABSL_FLAG(int32_t, fleet_queue, 100000, "changed numbers kept while Redis is away (past it: a full push later)");
 ABSL_FLAG(std::string, log_level, "info", "lines below this level are not logged: error, warn, info or debug");
 ABSL_FLAG(std::string, log_target, "stderr",
           "where log lines go: stderr (with a UTC timestamp each) or syslog (syslog(3), journald: facility "
@@ -89,6 +96,7 @@ const std::vector<sippacer::flags::FlagGroup>& FlagGroups() {
       {"Stats", {"stats_socket", "metrics_listen"}},
       {"CDR", {"cdr_file", "cdr_postgres"}},
       {"State", {"state_file"}},
+      {"Fleet", {"redis", "redis_password_file", "node_id", "sync_interval", "fleet_queue"}},
       {"Logging", {"log_level", "log_target"}},
   };
   return *groups;
@@ -183,6 +191,11 @@ int main(int argc, char** argv) {
   f.cdr_file = absl::GetFlag(FLAGS_cdr_file);
   f.cdr_postgres = absl::GetFlag(FLAGS_cdr_postgres);
   f.state_file = absl::GetFlag(FLAGS_state_file);
+  f.redis = absl::GetFlag(FLAGS_redis);
+  f.redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
+  f.node_id = absl::GetFlag(FLAGS_node_id);
+  f.sync_interval = absl::GetFlag(FLAGS_sync_interval);
+  f.fleet_queue = absl::GetFlag(FLAGS_fleet_queue);
   auto decision = sippacer::flags::ReadDecisionFlags();
   if (!decision.ok()) return Refuse(decision.status().message());
   f.decision = *std::move(decision);

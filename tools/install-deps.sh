@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
+          redis-server libhiredis-dev # the fleet: shared windows and states (docs/fleet.md)
           kamailio                    # a proxy in front of the daemon in the tests
           kamailio-tls-modules        # ... and a TLS carrier behind it
           dnsmasq-base openssl        # a DNS server for trunk names; test certificates

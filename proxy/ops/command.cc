@@ -90,6 +90,7 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     const std::string& what = w[1];
     if (what == "info") return answer(RenderInfo(v, now));
     if (what == "codes") return answer(RenderCodes(v, now));
+    if (what == "nodes") return answer(RenderNodes(v, now));
     if (what == "carriers") return answer(csv ? RenderCarriersCsv(v) : RenderCarriers(v));
     if (what == "countries") return answer(csv ? RenderCountriesCsv(v) : RenderCountries(v));
     if (what == "areas") return answer(csv ? RenderAreasCsv(v) : RenderAreas(v));

@@ -86,6 +86,7 @@ struct OpsServer::Impl : public pacing::EventSink, public std::enable_shared_fro
     v.started = context.started;
     v.default_country_code = options.default_country_code;
     v.trunks = context.trunks;
+    v.fleet = context.fleet;
     return v;
   }
 

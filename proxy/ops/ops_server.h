@@ -29,6 +29,9 @@ namespace sippacer::proxy {
 
 class CdrWriter;
 class TrunkGroup;
+namespace fleet {
+class FleetSync;
+}
 
 struct OpsOptions {
   std::string stats_socket;
@@ -43,7 +46,8 @@ struct OpsContext {
   SipThreadQueue* sip_queue = nullptr;
   const CdrWriter* cdr = nullptr;  // may be null
   absl::Time started;
-  const TrunkGroup* trunks = nullptr;  // counters read lock-free; may be null
+  const TrunkGroup* trunks = nullptr;       // counters read lock-free; may be null
+  const fleet::FleetSync* fleet = nullptr;  // --redis only
 };
 
 class OpsServer {

@@ -228,6 +228,7 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now, const ProcessStat
                     s.window.attempts, "\n");
   }
   if (v.trunks != nullptr) TrunkMetrics(out, *v.trunks);
+  FleetMetrics(out, v, now);
   if (v.cdr != nullptr) {
     const CdrWriter::Status c = v.cdr->status();
     Head(out, "sippacer_cdr_written_total", "counter", "CDRs written (file, or PostgreSQL when only it is on).");

@@ -227,6 +227,7 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
     if (!s.last_error.empty()) w.Key("last_error").String(s.last_error);
     w.EndObject();
   }
+  WriteFleetInfo(w, v, now);
   w.EndObject();
   return w.Take();
 }
@@ -254,6 +255,7 @@ std::string RenderNumber(const OpsView& v, metrics::E164 number, absl::Time now,
   JsonWriter w;
   w.BeginObject();
   WriteNumberBody(w, *snap, v.pacer->State(number));
+  WriteNumberByNode(w, v, number, now);
   // Each rule as it stands: a number over a line but not paced says what
   // held the rule, so Prometheus or the SQL alert seeing the raw rate over
   // the line can be checked against the daemon's reason.

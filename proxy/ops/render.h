@@ -17,6 +17,9 @@ namespace sippacer::proxy {
 
 class CdrWriter;
 class TrunkGroup;
+namespace fleet {
+class FleetSync;
+}
 
 struct OpsView {
   const metrics::Store* store = nullptr;
@@ -25,7 +28,8 @@ struct OpsView {
   const CdrWriter* cdr = nullptr;  // may be null
   absl::Time started;
   std::string default_country_code = "1";
-  const TrunkGroup* trunks = nullptr;  // may be null: `show trunks` is then []
+  const TrunkGroup* trunks = nullptr;       // may be null: `show trunks` is then []
+  const fleet::FleetSync* fleet = nullptr;  // --redis only
 };
 
 std::string ErrorJson(absl::string_view message);
@@ -63,6 +67,14 @@ std::string RenderPacing(metrics::E164 number, const pacing::NumberPacing& p);
 // or the release had anything to release, said in "message".
 std::string RenderOperatorAction(metrics::E164 number, const pacing::OperatorAction& a, bool quarantine);
 std::string RenderEvent(const pacing::StateChange& change);
+
+// The fleet (render_fleet.cc): `show info`'s "fleet", `show nodes`,
+// `show number`'s "by_node" and the sippacer_fleet_* series. Nothing when
+// the daemon runs alone (`show nodes` is then an error).
+void WriteFleetInfo(metrics::JsonWriter& w, const OpsView& v, absl::Time now);
+std::string RenderNodes(const OpsView& v, absl::Time now);
+void WriteNumberByNode(metrics::JsonWriter& w, const OpsView& v, metrics::E164 number, absl::Time now);
+void FleetMetrics(std::string& out, const OpsView& v, absl::Time now);
 
 // `format=csv`, HAProxy `show stat` style: "# col,col,...\n" then one
 // line per row (same selection and order as the JSON answer).

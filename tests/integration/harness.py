@@ -299,6 +299,41 @@ class Kamailio:
             self.proc.wait(10)
 
 
+class Redis:
+    """Debian's redis-server on a loopback port, nothing saved to disk: a
+    restart starts it empty, as a lost Redis comes back."""
+
+    def __init__(self, wd, port=None):
+        self.wd = wd
+        self.port = port or free_port()
+        self.proc = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.wd,
+                "--protected-mode", "no"]
+        self.proc = spawn(args, os.path.join(self.wd, f"redis-{self.starts}.log"), cwd=self.wd)
+        wait_for(lambda: self.ping(), timeout=10, what="redis-server to answer PING")
+        return self
+
+    def ping(self):
+        try:
+            return self.cli("PING").strip() == "PONG"
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.port), "--raw"] + list(args),
+                              capture_output=True, text=True, timeout=10).stdout
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
 def write_calls(wd, calls, name="calls.csv"):
     """calls: list of (caller, callee). Returns the SIPp injection file path."""
     path = os.path.join(wd, name)

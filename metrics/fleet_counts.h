@@ -1,0 +1,94 @@
+#pragma once
+// FleetCounts: what the other nodes of a fleet counted, so that rules judge
+// fleet-wide windows (docs/fleet.md).
+//
+// Every node publishes its own counts per number and bucket as absolute
+// values, never as increments: a retry, a replay after an outage or a node
+// that publishes twice cannot count a call twice. This keeps every other
+// node's latest values and, per number, bucket and group, their sum. The sums
+// live in a NumberTable and GroupWindows with one writer (the fleet listener
+// thread) and lock-free readers (the SIP thread, through Store).
+//
+// The per-node detail, needed to turn a node's new value into a sum and for
+// `show number`'s per-node split, sits behind a mutex that only the listener
+// and the stats thread take; the SIP thread never does.
+//
+// Example (listener thread):
+//   CodeCounts added = fleet.SetNumber("edge-b", number, bucket, now);
+//   // `added`: edge-b's calls not seen before, for the pacer's evidence
+// Example (SIP thread, via Store::Window):
+//   CodeCounts others = fleet.NumberWindow(number, absl::Minutes(15), now);
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "metrics/group_windows.h"
+#include "metrics/number_table.h"
+#include "metrics/store.h"
+
+namespace sippacer::metrics {
+
+// One node's counts for one number in one bucket (the same layout the
+// --state_file keeps).
+using BucketCounts = NumberRecord::BucketRecord;
+
+class FleetCounts {
+ public:
+  // Shaped like the local Store's tables (bucket widths must match across
+  // the fleet: the keys in Redis carry them, so mismatched nodes never mix).
+  FleetCounts(size_t max_numbers, absl::Duration bucket_width, int groups, int group_buckets,
+              absl::Duration group_width);
+
+  // ---- writer (one thread) ----
+  // `node` has counted `counts` for `number` in bucket `counts.epoch` so
+  // far. Returns how much that adds to what the node had said before (its
+  // calls not seen yet here), for the pacer's evidence. A bucket older than
+  // the window is ignored.
+  CodeCounts SetNumber(absl::string_view node, E164 number, const BucketCounts& counts, absl::Time now);
+  void SetGroup(absl::string_view node, int group, uint32_t epoch, const CodeCounts& counts);
+  void SetHour(absl::string_view node, int hour, const CodeCounts& counts);
+  // Forgets numbers with nothing left inside the window (bounded memory).
+  void Prune(absl::Time now);
+
+  // ---- any thread (lock-free) ----
+  CodeCounts NumberWindow(E164 number, absl::Duration window, absl::Time now) const;
+  // Adds the other nodes' attempts per bucket to `history` (oldest first,
+  // the newest bucket last, as Store::AttemptHistory).
+  void AddAttemptHistory(E164 number, absl::Time now, std::vector<uint32_t>* history) const;
+  CodeCounts GroupWindow(int group, absl::Duration window, absl::Time now) const;
+  CodeCounts Hour(int hour) const;
+  size_t numbers() const { return table_.size(); }
+
+  // ---- stats thread (takes the detail lock) ----
+  // Each other node's counts for `number` over `window`, by node name.
+  std::vector<std::pair<std::string, CodeCounts>> ByNode(E164 number, absl::Duration window, absl::Time now) const;
+
+ private:
+  struct NodeBucket {
+    uint16_t node = 0;
+    BucketCounts counts;
+  };
+  uint16_t NodeIndex(absl::string_view node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBucket>& entries, absl::Time now);
+
+  NumberTable table_;  // per number and bucket: the sum over the other nodes
+  GroupWindows groups_;
+  WideBucket hours_[24];
+
+  mutable absl::Mutex mu_;
+  std::vector<std::string> nodes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<E164, std::vector<NodeBucket>> detail_ ABSL_GUARDED_BY(mu_);
+  std::map<std::tuple<int, uint32_t, uint16_t>, CodeCounts> group_detail_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<int, uint16_t>, CodeCounts> hour_detail_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace sippacer::metrics

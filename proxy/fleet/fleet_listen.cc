@@ -1,0 +1,269 @@
+// FleetSync's listen thread, and the load before the first call: the other
+// nodes' counts and the fleet's states, from Redis to this node.
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "metrics/fleet_counts.h"
+#include "proxy/fleet/fleet_sync.h"
+#include "proxy/log.h"
+
+namespace sippacer::proxy::fleet {
+namespace {
+
+constexpr absl::Duration kRedisTimeout = absl::Seconds(2);
+constexpr absl::Duration kReconnectEvery = absl::Seconds(1);
+constexpr absl::Duration kPruneEvery = absl::Minutes(1);
+constexpr absl::Duration kPollWait = absl::Milliseconds(200);
+constexpr size_t kKeysPerScan = 500;
+
+absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
+
+// "NODE/EPOCH" -> (node, epoch)
+bool SplitField(absl::string_view field, absl::string_view* node, uint32_t* epoch) {
+  const size_t slash = field.rfind('/');
+  if (slash == absl::string_view::npos) return false;
+  *node = field.substr(0, slash);
+  return ValidNodeId(*node) && absl::SimpleAtoi(field.substr(slash + 1), epoch);
+}
+
+}  // namespace
+
+void FleetSync::PostToSip(std::function<void()> task) {
+  if (!sip_queue_.Post(std::move(task)))
+    Warn("the SIP thread's fleet queue is full: an update waits for the next", "sip-queue");
+}
+
+void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_start) {
+  const absl::Time since = FromMs(s.since_ms);
+  const absl::Time until = s.until_ms < 0 ? absl::InfiniteFuture() : FromMs(s.until_ms);
+  if (at_start) {
+    // Before traffic, on the Store's writer thread: put it back as it was.
+    if (s.state == pacing::NumberState::kHealthy) return;
+    const metrics::NumberId id = store_.Touch(number, absl::Now());
+    pacing::NumberPacing p;
+    p.state = s.state;
+    p.since = since;
+    p.until = until;
+    p.reason = s.reason;
+    pacer_.Restore(id, p);
+    return;
+  }
+  PostToSip([this, number, s, since, until] {
+    pacer_.AdoptFleetState(number, s.state, since, until, s.reason, s.node, absl::Now());
+  });
+  if (s.node != options_.node_id) {
+    absl::MutexLock lock(&status_mu_);
+    ++status_.states_taken;
+  }
+}
+
+void FleetSync::ApplyBatch(const CountBatch& batch, absl::Time now) {
+  metrics::FleetCounts& fleet = *store_.fleet();
+  std::vector<std::pair<metrics::E164, metrics::CodeCounts>> calls;
+  for (const auto& l : batch.numbers) {
+    const metrics::CodeCounts added = fleet.SetNumber(batch.node, l.number, ToBucket(l.epoch, l.counts), now);
+    if (added.finals() > 0) calls.emplace_back(l.number, added);
+  }
+  for (const auto& l : batch.groups) {
+    if (auto it = group_index_.find(l.group); it != group_index_.end())
+      fleet.SetGroup(batch.node, it->second, l.epoch, l.counts);
+  }
+  for (const auto& l : batch.hours) fleet.SetHour(batch.node, l.hour, l.counts);
+  if (!calls.empty()) {
+    PostToSip([this, calls = std::move(calls)] {
+      const absl::Time t = absl::Now();
+      for (const auto& [number, added] : calls) pacer_.OnFleetCalls(number, added, t);
+    });
+  }
+}
+
+absl::Status FleetSync::LoadAll(RedisLink& link, absl::Time now, bool at_start) {
+  // States first: a node that starts must know every quarantine.
+  auto states = link.Run({"HGETALL", keys_.States()});
+  if (!states.ok()) return states.status();
+  size_t paced = 0;
+  for (size_t i = 0; i + 1 < states->elements.size(); i += 2) {
+    metrics::E164 number = 0;
+    const auto s = DecodeState(states->elements[i + 1].text);
+    if (!absl::SimpleAtoi(states->elements[i].text, &number) || number == 0 || !s) continue;
+    if (s->state != pacing::NumberState::kHealthy) ++paced;
+    ApplyState(number, *s, at_start);
+  }
+  // Every number's buckets: this node's own (at start: what it counted
+  // before it stopped) and the others'.
+  size_t numbers = 0;
+  std::string cursor = "0";
+  do {
+    auto scan = link.Run({"SCAN", cursor, "MATCH", keys_.Number(0).substr(0, keys_.Number(0).size() - 1) + "*", "COUNT",
+                          absl::StrCat(kKeysPerScan)});
+    if (!scan.ok()) return scan.status();
+    if (scan->elements.size() != 2) return absl::DataLossError("redis: SCAN answered oddly");
+    cursor = scan->elements[0].text;
+    std::vector<metrics::E164> found;
+    for (const RedisReply& key : scan->elements[1].elements) {
+      absl::string_view k = key.text;
+      metrics::E164 number = 0;
+      if (!absl::ConsumePrefix(&k, keys_.Number(0).substr(0, keys_.Number(0).size() - 1)) ||
+          !absl::SimpleAtoi(k, &number) || number == 0)
+        continue;
+      link.Append({"HGETALL", key.text});
+      found.push_back(number);
+    }
+    CountBatch others;
+    others.node = "";
+    std::vector<std::pair<std::string, CountBatch>> by_node;
+    for (metrics::E164 number : found) {
+      auto fields = link.Next();
+      if (!fields.ok()) return fields.status();
+      metrics::NumberRecord own;
+      own.number = number;
+      for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
+        absl::string_view node;
+        uint32_t epoch = 0;
+        const auto counts = DecodeCounts(fields->elements[i + 1].text);
+        if (!SplitField(fields->elements[i].text, &node, &epoch) || !counts) continue;
+        if (node == options_.node_id) {
+          if (at_start) own.buckets.push_back(ToBucket(epoch, *counts));
+          continue;
+        }
+        auto it = std::find_if(by_node.begin(), by_node.end(), [&](const auto& p) { return p.first == node; });
+        if (it == by_node.end()) {
+          by_node.emplace_back(std::string(node), CountBatch{std::string(node), 0, {}, {}, {}});
+          it = by_node.end() - 1;
+        }
+        it->second.numbers.push_back({number, epoch, *counts});
+      }
+      if (!own.buckets.empty()) {
+        own.last_seen_s = absl::ToUnixSeconds(now);
+        store_.ImportNumber(own, now);
+      }
+      ++numbers;
+    }
+    for (const auto& [node, batch] : by_node) {
+      if (at_start) {
+        for (const auto& l : batch.numbers) store_.fleet()->SetNumber(node, l.number, ToBucket(l.epoch, l.counts), now);
+      } else {
+        ApplyBatch(batch, now);
+      }
+    }
+  } while (cursor != "0" && !stop_.load());
+  // Route groups and hours.
+  for (const auto& [name, group] : group_index_) {
+    (void)group;
+    link.Append({"HGETALL", keys_.Group(name)});
+  }
+  for (const auto& [name, group] : group_index_) {
+    auto fields = link.Next();
+    if (!fields.ok()) return fields.status();
+    for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
+      absl::string_view node;
+      uint32_t epoch = 0;
+      const auto counts = DecodeCounts(fields->elements[i + 1].text);
+      if (!SplitField(fields->elements[i].text, &node, &epoch) || !counts || node == options_.node_id) continue;
+      store_.fleet()->SetGroup(node, group, epoch, *counts);
+    }
+  }
+  auto hours = link.Run({"HGETALL", keys_.Hours()});
+  if (!hours.ok()) return hours.status();
+  for (size_t i = 0; i + 1 < hours->elements.size(); i += 2) {
+    absl::string_view node;
+    uint32_t hour = 0;
+    const auto counts = DecodeCounts(hours->elements[i + 1].text);
+    if (!SplitField(hours->elements[i].text, &node, &hour) || !counts || node == options_.node_id) continue;
+    store_.fleet()->SetHour(node, static_cast<int>(hour), *counts);
+  }
+  if (at_start || LogEnabled("DEBUG")) {
+    LogLine(at_start ? "INFO" : "DEBUG", "fleet",
+            absl::StrCat("read from redis ", options_.target.Text(), ": ", paced, " numbers paced, ", numbers,
+                         " numbers' windows"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FleetSync::LoadAtStart(absl::Time now) {
+  auto link = RedisLink::Connect(options_.target, kRedisTimeout);
+  if (!link.ok()) {
+    if (link.status().code() == absl::StatusCode::kPermissionDenied) return link.status();
+    LogLine("WARN", "fleet",
+            absl::StrCat("starting without the fleet's windows and states (degraded): ", link.status().message()));
+    return absl::OkStatus();
+  }
+  if (auto s = LoadAll(**link, now, /*at_start=*/true); !s.ok()) {
+    LogLine("WARN", "fleet", absl::StrCat("starting with part of the fleet's windows and states: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FleetSync::Subscribe() {
+  auto link = RedisLink::Connect(options_.target, kRedisTimeout);
+  if (!link.ok()) return link.status();
+  (*link)->Append({"SUBSCRIBE", keys_.CountsChannel(), keys_.StatesChannel()});
+  for (int i = 0; i < 2; ++i) {
+    auto r = (*link)->Next();
+    if (!r.ok()) return r.status();
+  }
+  listen_link_ = *std::move(link);
+  // Subscribed first, then read everything: what changes meanwhile arrives
+  // on the channel after it.
+  auto loader = RedisLink::Connect(options_.target, kRedisTimeout);
+  if (!loader.ok()) return loader.status();
+  return LoadAll(**loader, absl::Now(), /*at_start=*/false);
+}
+
+void FleetSync::ListenLoop() {
+  absl::Time next_connect = absl::InfinitePast();
+  while (!stop_.load()) {
+    const absl::Time now = absl::Now();
+    if (listen_link_ == nullptr) {
+      if (now < next_connect) {
+        std::unique_lock<std::mutex> lock(wake_mu_);
+        wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_.load(); });
+        continue;
+      }
+      next_connect = now + kReconnectEvery;
+      if (auto s = Subscribe(); !s.ok()) {
+        listen_link_.reset();
+        Warn(absl::StrCat("redis unreachable, not hearing the other nodes: ", s.message()), "listen-connect");
+        continue;
+      }
+      absl::MutexLock lock(&status_mu_);
+      status_.listening = true;
+    }
+    if (now >= next_prune_) {
+      store_.fleet()->Prune(now);
+      next_prune_ = now + kPruneEvery;
+    }
+    auto r = listen_link_->Poll(kPollWait);
+    if (!r.ok()) {
+      listen_link_.reset();
+      Warn(absl::StrCat("redis link lost, not hearing the other nodes: ", r.status().message()), "listen-lost");
+      absl::MutexLock lock(&status_mu_);
+      status_.listening = false;
+      ++status_.outages;
+      continue;
+    }
+    if (r->kind != RedisReply::Kind::kArray || r->elements.size() != 3 || r->elements[0].text != "message") continue;
+    const std::string& channel = r->elements[1].text;
+    const std::string& payload = r->elements[2].text;
+    if (channel == keys_.CountsChannel()) {
+      auto batch = DecodeBatch(payload);
+      if (!batch || batch->node == options_.node_id) continue;
+      ApplyBatch(*batch, absl::Now());
+      absl::MutexLock lock(&status_mu_);
+      ++status_.batches_heard;
+    } else if (channel == keys_.StatesChannel()) {
+      const size_t space = payload.find(' ');
+      metrics::E164 number = 0;
+      if (space == std::string::npos || !absl::SimpleAtoi(absl::string_view(payload).substr(0, space), &number))
+        continue;
+      if (auto s = DecodeState(absl::string_view(payload).substr(space + 1)); s && number != 0) {
+        ApplyState(number, *s, false);
+      }
+    }
+  }
+}
+
+}  // namespace sippacer::proxy::fleet
