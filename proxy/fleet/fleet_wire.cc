@@ -132,9 +132,10 @@ int RankOf(pacing::NumberState to, bool by_operator) {
       rank = 3;
       break;
   }
-  // An operator's release outranks any rule's quarantine; between two
-  // operators, a quarantine outranks a release.
-  return by_operator ? 10 + (to == NumberState::kQuarantined ? 1 : 0) : rank;
+  // An operator's command outranks any rule's: a release made while a rule
+  // elsewhere quarantined stands. Between two operators' commands the later
+  // one stands, as it would on one node.
+  return by_operator ? 10 : rank;
 }
 
 std::optional<pacing::NumberState> StateFromName(absl::string_view name) {

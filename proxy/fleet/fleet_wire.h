@@ -71,7 +71,8 @@ struct FleetState {
   std::string reason;
 };
 inline constexpr absl::Duration kConcurrent = absl::Seconds(2);
-// Quarantine outranks throttle; an operator's command outranks a rule's.
+// Quarantine outranks throttle outranks probation outranks healthy; an
+// operator's command (quarantine or release) outranks any rule's.
 int RankOf(pacing::NumberState to, bool by_operator);
 std::string EncodeState(const FleetState& s);
 std::optional<FleetState> DecodeState(absl::string_view text);
