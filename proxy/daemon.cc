@@ -240,6 +240,8 @@ int RunDaemon(const Config& config) {
   ops_context.trunks = &b2bua->trunks();
   OpsServer ops(io, OpsOptions{config.stats_socket, config.metrics_listen, config.default_country_code}, ops_context);
   ops_ptr = &ops;
+  if (fleet)
+    fleet->set_publish([&ops](std::string event, std::string log) { ops.Publish(std::move(event), std::move(log)); });
   if (auto s = ops.Start(); !s.ok()) return Refused(s.message());
 
   if (!config.state_file.empty()) {

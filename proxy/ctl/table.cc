@@ -128,6 +128,65 @@ std::string TrunkTable(const JsonValue& trunks) {
   return Format(rows);
 }
 
+// `show nodes`: the fleet's nodes, this one marked.
+std::string NodesTable(const JsonValue& answer, const JsonValue& nodes, const TableStyle& style) {
+  std::vector<Row> rows = {{"NODE", "SELF", "LAST_SYNC", "LAG_S", "STALE", "CALLS_PER_S", "NUMBERS", "VERSION"}};
+  for (const JsonValue& n : nodes.items) {
+    auto text = [&n](absl::string_view k) {
+      const JsonValue* v = n.Get(k);
+      return v ? v->ToText() : "-";
+    };
+    auto decimal = [&n](absl::string_view k) {
+      const JsonValue* v = n.Get(k);
+      return v && v->type == JsonValue::Type::kNumber ? absl::StrFormat("%.1f", v->number) : "-";
+    };
+    auto yes = [&n](absl::string_view k) {
+      const JsonValue* v = n.Get(k);
+      return v && v->type == JsonValue::Type::kBool ? (v->boolean ? "yes" : "no") : "-";
+    };
+    std::string stale = yes("stale");
+    if (style.color && stale == "yes") stale = absl::StrCat("\033[31;1m", stale, "\033[0m");
+    rows.push_back({text("node"), yes("self"), text("last_sync"), decimal("lag_s"), stale, decimal("calls_per_s"),
+                    text("numbers"), text("version")});
+  }
+  std::string out = nodes.items.empty() ? "no nodes in redis yet\n" : Format(rows);
+  if (const JsonValue* d = answer.Get("degraded"); d && d->type == JsonValue::Type::kBool && d->boolean) {
+    const JsonValue* redis = answer.Get("redis");
+    absl::StrAppend(&out, "degraded: not in sync with redis", redis ? absl::StrCat(" at ", redis->text) : "",
+                    ", deciding on this node's own counts\n");
+  }
+  return out;
+}
+
+// `show number` in a fleet: the number's window split by node (this node
+// first), codes as columns.
+std::string ByNodeTable(const JsonValue& by_node) {
+  std::set<std::string> codes;
+  for (const JsonValue& n : by_node.items) {
+    if (const JsonValue* c = n.Get("codes"))
+      for (const auto& [k, v] : c->fields) codes.insert(k);
+  }
+  Row head = {"NODE", "ATTEMPTS"};
+  for (const std::string& c : codes) head.push_back(c);
+  head.insert(head.end(), {"PRE-RING 603", "603+", "PACED"});
+  std::vector<Row> rows = {head};
+  for (const JsonValue& n : by_node.items) {
+    auto text = [&n](absl::string_view k, const char* absent) {
+      const JsonValue* v = n.Get(k);
+      return v ? v->ToText() : absent;
+    };
+    Row r = {text("node", "?"), text("attempts", "0")};
+    const JsonValue* c = n.Get("codes");
+    for (const std::string& code : codes) {
+      const JsonValue* v = c ? c->Get(code) : nullptr;
+      r.push_back(v ? v->ToText() : "0");
+    }
+    r.insert(r.end(), {text("pre_ring_603", "0"), text("network_blocked", "0"), text("paced", "0")});
+    rows.push_back(r);
+  }
+  return Format(rows);
+}
+
 }  // namespace
 
 std::string RenderNumbersTable(const JsonValue& numbers, const TableStyle& style) {
@@ -155,14 +214,20 @@ std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
   if (const JsonValue* a = answer.Get("areas")) return GroupTable(*a, "area_code");
   if (const JsonValue* h = answer.Get("hours")) return GroupTable(*h, "hour");
   if (const JsonValue* t = answer.Get("trunks")) return t->items.empty() ? "no trunks\n" : TrunkTable(*t);
+  if (const JsonValue* n = answer.Get("nodes"); n && n->type == JsonValue::Type::kArray) {
+    return NodesTable(answer, *n, style);
+  }
   if (const JsonValue* c = answer.Get("commands")) {
     std::string out;
     for (const JsonValue& cmd : c->items) absl::StrAppend(&out, "  ", cmd.text, "\n");
     return out;
   }
   std::vector<Row> rows;
+  const JsonValue* by_node = nullptr;
   for (const auto& [key, value] : answer.fields) {
-    if (key == "rates" || (key == "codes" && value.type == JsonValue::Type::kObject)) {
+    if (key == "by_node" && value.type == JsonValue::Type::kArray) {  // a table of its own, below
+      by_node = &value;
+    } else if (key == "rates" || (key == "codes" && value.type == JsonValue::Type::kObject)) {
       std::string line;
       for (const auto& [code, v] : value.fields) {
         absl::StrAppend(&line, line.empty() ? "" : "  ", code, ": ",
@@ -179,7 +244,9 @@ std::string RenderForPerson(const JsonValue& answer, const TableStyle& style) {
       rows.push_back({key, value.ToText()});
     }
   }
-  return Format(rows);
+  std::string out = Format(rows);
+  if (by_node != nullptr && !by_node->items.empty()) absl::StrAppend(&out, "\nby node:\n", ByNodeTable(*by_node));
+  return out;
 }
 
 }  // namespace sippacer::proxy

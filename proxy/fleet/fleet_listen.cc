@@ -1,5 +1,6 @@
 // FleetSync's listen thread, and the load before the first call: the other
 // nodes' counts and the fleet's states, from Redis to this node.
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -7,6 +8,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "metrics/fleet_counts.h"
+#include "pacing/event_json.h"
+#include "pacing/policy.h"
 #include "proxy/fleet/fleet_sync.h"
 #include "proxy/log.h"
 
@@ -60,6 +63,31 @@ void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_st
   }
 }
 
+void FleetSync::ApplyPolicy(const FleetPolicy& p, bool at_start) {
+  const pacing::PolicyOrigin origin{absl::FromUnixMillis(p.at_ms), absl::StrCat("node ", p.node, ": ", p.by)};
+  auto apply = [this, p, origin]() {
+    const pacing::Policy before = pacer_.policy();
+    auto updated = pacing::ApplyPolicyUpdate(before, p.settings);
+    if (!updated.ok()) {
+      Warn(absl::StrCat("policy from node ", p.node, " not taken: ", updated.status().message()), "policy-bad");
+      return;
+    }
+    if (pacing::ChangedPolicyKeys(before, *updated).empty()) return;
+    pacer_.SetPolicy(*updated, origin);
+    const std::string log = absl::StrCat("policy set by ", origin.by, ": ", pacing::PolicyChangeText(before, *updated));
+    if (publish_) {
+      publish_(pacing::PolicyEventJson({before, *updated, origin.at, origin.by}), log);
+    } else {
+      LogLine("INFO", "pacing", log);
+    }
+  };
+  if (at_start) {
+    apply();  // before traffic, on the thread that owns the pacer
+  } else {
+    PostToSip(std::move(apply));
+  }
+}
+
 void FleetSync::ApplyBatch(const CountBatch& batch, absl::Time now) {
   metrics::FleetCounts& fleet = *store_.fleet();
   std::vector<std::pair<metrics::E164, metrics::CodeCounts>> calls;
@@ -92,6 +120,15 @@ absl::Status FleetSync::LoadAll(RedisLink& link, absl::Time now, bool at_start) 
     if (s->state != pacing::NumberState::kHealthy) ++paced;
     ApplyState(number, *s, at_start);
   }
+  // Policy keys set live anywhere in the fleet, oldest first.
+  auto policy = link.Run({"HGETALL", keys_.Policy()});
+  if (!policy.ok()) return policy.status();
+  std::vector<FleetPolicy> settings;
+  for (size_t i = 0; i + 1 < policy->elements.size(); i += 2) {
+    if (auto p = DecodePolicy(policy->elements[i + 1].text)) settings.push_back(*std::move(p));
+  }
+  std::sort(settings.begin(), settings.end(), [](const auto& x, const auto& y) { return x.at_ms < y.at_ms; });
+  for (const FleetPolicy& p : settings) ApplyPolicy(p, at_start);
   // Every number's buckets: this node's own (at start: what it counted
   // before it stopped) and the others'.
   size_t numbers = 0;
@@ -200,8 +237,8 @@ absl::Status FleetSync::LoadAtStart(absl::Time now) {
 absl::Status FleetSync::Subscribe() {
   auto link = RedisLink::Connect(options_.target, kRedisTimeout);
   if (!link.ok()) return link.status();
-  (*link)->Append({"SUBSCRIBE", keys_.CountsChannel(), keys_.StatesChannel()});
-  for (int i = 0; i < 2; ++i) {
+  (*link)->Append({"SUBSCRIBE", keys_.CountsChannel(), keys_.StatesChannel(), keys_.PolicyChannel()});
+  for (int i = 0; i < 3; ++i) {
     auto r = (*link)->Next();
     if (!r.ok()) return r.status();
   }
@@ -254,6 +291,8 @@ void FleetSync::ListenLoop() {
       ApplyBatch(*batch, absl::Now());
       absl::MutexLock lock(&status_mu_);
       ++status_.batches_heard;
+    } else if (channel == keys_.PolicyChannel()) {
+      if (auto p = DecodePolicy(payload); p && p->node != options_.node_id) ApplyPolicy(*p, false);
     } else if (channel == keys_.StatesChannel()) {
       const size_t space = payload.find(' ');
       metrics::E164 number = 0;

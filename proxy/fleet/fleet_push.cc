@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "metrics/changed_numbers.h"
+#include "pacing/event_json.h"
 #include "proxy/fleet/fleet_sync.h"
 #include "proxy/log.h"
 
@@ -80,6 +81,43 @@ void FleetSync::Stop() {
   if (listen_thread_.joinable()) listen_thread_.join();
   OutgoingState* s = nullptr;
   while (outgoing_.pop(s)) delete s;
+  FleetPolicy* p = nullptr;
+  while (outgoing_policy_.pop(p)) delete p;
+}
+
+void FleetSync::OnLocalPolicyChange(const pacing::Policy& before, const pacing::Policy& after, absl::Time at,
+                                    const std::string& by) {
+  auto* out = new FleetPolicy;
+  out->node = options_.node_id;
+  out->at_ms = Ms(at);
+  out->by = by;
+  const std::vector<std::string> changed = pacing::ChangedPolicyKeys(before, after);
+  for (const pacing::PolicySetting& s : pacing::PolicySettings(after)) {
+    if (std::find(changed.begin(), changed.end(), s.key) != changed.end()) {
+      out->settings.push_back(absl::StrCat(s.key, "=", s.text));
+    }
+  }
+  if (out->settings.empty() || !outgoing_policy_.push(out)) {
+    if (!out->settings.empty()) Warn("policy changes come faster than they reach redis: one dropped", "policy-queue");
+    delete out;
+  }
+}
+
+// The keys an operator set live on this node (they differ from its flags),
+// again: after a reconnect Redis may have come back empty.
+void FleetSync::QueueLivePolicy() {
+  const pacing::PolicyOrigin origin = pacer_.policy_origin();
+  if (origin.at == absl::InfinitePast()) return;
+  FleetPolicy p;
+  p.node = options_.node_id;
+  p.at_ms = Ms(origin.at);
+  p.by = origin.by;
+  const std::vector<std::string> live = pacing::ChangedPolicyKeys(pacer_.flag_policy(), pacer_.policy());
+  for (const pacing::PolicySetting& s : pacing::PolicySettings(pacer_.policy())) {
+    if (std::find(live.begin(), live.end(), s.key) != live.end())
+      p.settings.push_back(absl::StrCat(s.key, "=", s.text));
+  }
+  if (!p.settings.empty()) pending_policy_.insert(pending_policy_.begin(), std::move(p));
 }
 
 void FleetSync::Warn(absl::string_view what, absl::string_view key) { LogRateLimited("WARN", "fleet", what, key); }
@@ -123,6 +161,11 @@ void FleetSync::CollectChanged() {
     delete s;
   }
   if (states_overflowed_.exchange(false)) QueueAllStates(absl::Now());
+  FleetPolicy* p = nullptr;
+  while (outgoing_policy_.pop(p)) {
+    pending_policy_.push_back(std::move(*p));
+    delete p;
+  }
 }
 
 // Every state this node holds other than healthy, as it stands (after a
@@ -167,6 +210,7 @@ void FleetSync::PushLoop() {
       push_link_ = *std::move(link);
       push_everything_ = true;  // Redis may have restarted empty
       QueueAllStates(now);
+      QueueLivePolicy();
       LogLine("INFO", "fleet", absl::StrCat("pushing to redis ", options_.target.Text(), " as ", options_.node_id));
     }
     if (push_link_ == nullptr) continue;
@@ -282,6 +326,20 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
     ++queued;
   }
   const uint64_t states = pending_states_.size();
+  // Live policy keys: each kept in the policy hash for nodes that start
+  // later, and announced to the nodes up now.
+  for (const FleetPolicy& p : pending_policy_) {
+    std::vector<std::string> hset = {"HSET", keys_.Policy()};
+    for (const std::string& kv : p.settings) {
+      FleetPolicy one = p;
+      one.settings = {kv};
+      hset.push_back(kv.substr(0, kv.find('=')));
+      hset.push_back(EncodePolicy(one));
+    }
+    link.Append(hset);
+    link.Append({"PUBLISH", keys_.PolicyChannel(), EncodePolicy(p)});
+    queued += 2;
+  }
   if (auto s = flush(); !s.ok()) return s;
 
   // This node's line in the nodes table, and everyone's.
@@ -305,6 +363,7 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
 
   pending_.clear();
   pending_states_.clear();
+  pending_policy_.clear();
   push_everything_ = false;
   absl::MutexLock lock(&status_mu_);
   status_.states_sent += states;

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,6 +63,8 @@ struct FleetKeys {
   std::string Nodes() const { return prefix + "nodes"; }
   std::string CountsChannel() const { return prefix + "counts"; }
   std::string StatesChannel() const { return prefix + "statechanges"; }
+  std::string Policy() const { return prefix + "policy"; }
+  std::string PolicyChannel() const { return prefix + "policychanges"; }
 };
 
 // What `show info`, `show nodes` and Prometheus say about the fleet.
@@ -100,6 +103,13 @@ class FleetSync {
 
   // SIP thread, never blocks: a change of state this node made.
   void OnLocalStateChange(const pacing::StateChange& change);
+  // SIP thread, never blocks: policy keys an operator set live here
+  // (`set policy`); every node takes them.
+  void OnLocalPolicyChange(const pacing::Policy& before, const pacing::Policy& after, absl::Time at,
+                           const std::string& by);
+  // Before Start: where a policy change that came from another node is
+  // announced (the log and the stats socket's subscribers).
+  void set_publish(std::function<void(std::string event, std::string log)> publish) { publish_ = std::move(publish); }
 
   FleetStatus Status() const;
   const FleetOptions& options() const { return options_; }
@@ -121,6 +131,8 @@ class FleetSync {
   absl::Status LoadAll(RedisLink& link, absl::Time now, bool at_start);
   void ApplyBatch(const CountBatch& batch, absl::Time now);
   void ApplyState(metrics::E164 number, const FleetState& s, bool at_start);
+  void ApplyPolicy(const FleetPolicy& p, bool at_start);
+  void QueueLivePolicy();
   void PostToSip(std::function<void()> task);
   void Warn(absl::string_view what, absl::string_view key);
 
@@ -140,11 +152,14 @@ class FleetSync {
   // SIP thread -> push thread
   boost::lockfree::spsc_queue<OutgoingState*, boost::lockfree::capacity<8192>> outgoing_;
   std::atomic<bool> states_overflowed_{false};
+  boost::lockfree::spsc_queue<FleetPolicy*, boost::lockfree::capacity<64>> outgoing_policy_;
+  std::function<void(std::string, std::string)> publish_;
 
   // push thread only
   std::unique_ptr<RedisLink> push_link_;
   absl::flat_hash_set<metrics::E164> pending_;
   absl::flat_hash_map<metrics::E164, FleetState> pending_states_;
+  std::vector<FleetPolicy> pending_policy_;
   bool push_everything_ = true;
   uint64_t last_attempts_ = 0;
   absl::Time last_rate_at_ = absl::InfinitePast();

@@ -167,6 +167,24 @@ std::optional<FleetState> DecodeState(absl::string_view text) {
   return s;
 }
 
+std::string EncodePolicy(const FleetPolicy& p) {
+  return absl::StrCat(p.node, "|", p.at_ms, "|", absl::StrJoin(p.settings, "\t"), "|", p.by);
+}
+
+std::optional<FleetPolicy> DecodePolicy(absl::string_view text) {
+  std::vector<absl::string_view> f = absl::StrSplit(text, absl::MaxSplits('|', 3));
+  FleetPolicy p;
+  if (f.size() != 4 || !ValidNodeId(f[0]) || !absl::SimpleAtoi(f[1], &p.at_ms)) return std::nullopt;
+  p.node = std::string(f[0]);
+  for (absl::string_view kv : absl::StrSplit(f[2], '\t', absl::SkipEmpty())) {
+    if (kv.find('=') == absl::string_view::npos || kv.size() > 1024) return std::nullopt;
+    p.settings.emplace_back(kv);
+  }
+  if (p.settings.empty() || p.settings.size() > 64) return std::nullopt;
+  p.by = std::string(f[3].substr(0, 256));
+  return p;
+}
+
 std::string EncodeNodeStatus(const NodeStatus& s) {
   return absl::StrCat(s.pushed_ms, "|", s.calls_per_s, "|", s.numbers, "|", s.pending, "|", s.version);
 }

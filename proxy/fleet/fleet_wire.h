@@ -12,6 +12,7 @@
 //               "h HOUR COUNTS"         (an hour of day, since start)
 //   state       "RANK|AT_MS|NODE|STATE|SINCE_MS|UNTIL_MS|REASON"
 //   node status "PUSHED_MS|CALLS_PER_S|NUMBERS|PENDING|VERSION"
+//   policy      "NODE|AT_MS|KEY=VALUE<TAB>KEY=VALUE...|BY"  (keys set live)
 
 #include <cstdint>
 #include <optional>
@@ -77,6 +78,16 @@ int RankOf(pacing::NumberState to, bool by_operator);
 std::string EncodeState(const FleetState& s);
 std::optional<FleetState> DecodeState(absl::string_view text);
 std::optional<pacing::NumberState> StateFromName(absl::string_view name);
+
+// Policy keys an operator set live on one node, for every node.
+struct FleetPolicy {
+  std::string node;
+  int64_t at_ms = 0;
+  std::vector<std::string> settings;  // "number_cpm=6", as `set policy` takes them
+  std::string by;                     // who set them ("uid=1000(alice) pid=42")
+};
+std::string EncodePolicy(const FleetPolicy& p);
+std::optional<FleetPolicy> DecodePolicy(absl::string_view text);
 
 struct NodeStatus {
   std::string node;

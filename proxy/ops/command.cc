@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "metrics/e164.h"
 #include "pacing/event_json.h"
+#include "proxy/fleet/fleet_sync.h"
 
 namespace sippacer::proxy {
 namespace {
@@ -133,7 +134,7 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
     pacing::Pacer* pacer = ctx.pacer;
     return OnSipThread(
         ctx,
-        [pacer, updates = std::move(updates), by = ctx.peer, publish = ctx.publish]() {
+        [pacer, updates = std::move(updates), by = ctx.peer, publish = ctx.publish, fleet = ctx.fleet]() {
           const pacing::Policy before = pacer->policy();
           auto updated = pacing::ApplyPolicyUpdate(before, updates);
           if (!updated.ok()) return ErrorJson(updated.status().message());
@@ -141,6 +142,7 @@ CommandKind RunCommand(absl::string_view line, const CommandContext& ctx, absl::
           if (!changed.empty()) {
             const absl::Time at = absl::Now();
             pacer->SetPolicy(*updated, pacing::PolicyOrigin{at, by});
+            if (fleet != nullptr) fleet->OnLocalPolicyChange(before, *updated, at, by);
             if (publish) {
               publish(pacing::PolicyEventJson({before, *updated, at, by}),
                       absl::StrCat("policy set by ", by, ": ", pacing::PolicyChangeText(before, *updated)));

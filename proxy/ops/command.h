@@ -24,6 +24,8 @@ struct CommandContext {
   // Writes `log` to the log and streams `event` to every subscriber; may be
   // called from any thread (it posts to the ops thread). May be empty.
   std::function<void(std::string event, std::string log)> publish;
+  // --redis: live policy changes go to every node of the fleet.
+  fleet::FleetSync* fleet = nullptr;
 };
 
 enum class CommandKind {

@@ -229,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ctx.view = server_->View();
     ctx.pacer = server_->context.pacer;
     ctx.sip_queue = server_->context.sip_queue;
+    ctx.fleet = server_->context.fleet;
     asio::io_context& io = server_->io;
     ctx.post_to_ops = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
     ctx.peer = peer_;
@@ -497,5 +498,7 @@ absl::Status OpsServer::Start() {
 }
 
 pacing::EventSink* OpsServer::event_sink() { return impl_.get(); }
+
+void OpsServer::Publish(std::string event, std::string log) { impl_->Publish(std::move(event), std::move(log)); }
 
 }  // namespace sippacer::proxy

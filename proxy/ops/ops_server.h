@@ -46,8 +46,8 @@ struct OpsContext {
   SipThreadQueue* sip_queue = nullptr;
   const CdrWriter* cdr = nullptr;  // may be null
   absl::Time started;
-  const TrunkGroup* trunks = nullptr;       // counters read lock-free; may be null
-  const fleet::FleetSync* fleet = nullptr;  // --redis only
+  const TrunkGroup* trunks = nullptr;  // counters read lock-free; may be null
+  fleet::FleetSync* fleet = nullptr;   // --redis only
 };
 
 class OpsServer {
@@ -59,6 +59,8 @@ class OpsServer {
 
   absl::Status Start();             // binds the socket and the Prometheus listener
   pacing::EventSink* event_sink();  // called on the SIP thread
+  // Logs `log` and streams `event` to every subscriber; any thread.
+  void Publish(std::string event, std::string log);
   // Ends the connections and removes the socket file. Call on the ops thread,
   // or once the io_context has stopped; the destructor calls it too.
   void Stop();

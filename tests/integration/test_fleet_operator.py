@@ -1,6 +1,6 @@
-"""An operator's quarantine and release on one node hold on every node
-within 2 s, and a node that restarts knows every quarantine before its
-first call."""
+"""An operator's quarantine, release and `set policy` on one node hold on
+every node within 2 s, and a node that restarts knows every quarantine and
+the fleet's live policy before its first call."""
 import os
 import time
 
@@ -48,6 +48,16 @@ def main():
     r = h.run_dialer(a.wd, a.port, [(f.NUMBER, "15550001200")], rate=10, name="released")
     h.check_eq(r["finals"], {200: 1}, "a forwards the released number")
 
+    # A live policy change on a holds on b too, and says where it came from.
+    t0 = time.time()
+    h.check("error" not in a.request("set policy number_cpm=7"), "set policy on a")
+    h.wait_for(lambda: b.request("show policy").get("number_cpm") == 7, timeout=5, interval=0.05,
+               what="number_cpm=7 on b")
+    took = time.time() - t0
+    print(f"set policy on a reached b in {took:.2f}s")
+    h.check(took < 2, f"set policy took {took:.2f}s to reach b")
+    h.check("node a" in str(b.request("show policy")), f"b's policy origin: {b.request('show policy')}")
+
     # Pre-emptive quarantines on a, then b is killed and started again: it
     # knows them all before its SIP port opens.
     for n in PREEMPTED:
@@ -63,6 +73,7 @@ def main():
     b2 = b.start(ready="sip")  # the same flags and ports
     for n in PREEMPTED + [late]:
         h.check_eq(state_on(b2, n), "quarantined", f"{n} on the restarted node before any call")
+    h.check_eq(b2.request("show policy").get("number_cpm"), 7, "the fleet's live policy on the restarted node")
     r = h.run_dialer(b2.wd, b2.port, [(late, "15550001200")], rate=10, name="after-restart")
     h.check(200 not in r["finals"], f"restarted b forwards a quarantined number: {r['finals']}")
     a.stop()
