@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -286,6 +287,7 @@ void FleetSync::ListenLoop() {
     const std::string& channel = r->elements[1].text;
     const std::string& payload = r->elements[2].text;
     if (channel == keys_.CountsChannel()) {
+      if (absl::StartsWith(payload, own_batch_header_)) continue;  // our own, back from Redis
       auto batch = DecodeBatch(payload);
       if (!batch || batch->node == options_.node_id) continue;
       ApplyBatch(*batch, absl::Now());

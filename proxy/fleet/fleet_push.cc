@@ -59,7 +59,12 @@ std::string FleetKeys::Number(metrics::E164 n) const { return absl::StrCat(prefi
 std::string FleetKeys::Group(absl::string_view name) const { return absl::StrCat(prefix, "g:", name); }
 
 FleetSync::FleetSync(FleetOptions options, metrics::Store& store, pacing::Pacer& pacer, SipThreadQueue& sip_queue)
-    : options_(std::move(options)), store_(store), pacer_(pacer), sip_queue_(sip_queue), keys_(store) {
+    : options_(std::move(options)),
+      store_(store),
+      pacer_(pacer),
+      sip_queue_(sip_queue),
+      keys_(store),
+      own_batch_header_(absl::StrCat("node ", options_.node_id, " ")) {
   for (int g = 0; g < store_.group_count(); ++g) group_index_[store_.GroupName(g)] = g;
   absl::MutexLock lock(&status_mu_);
   status_.node_id = options_.node_id;

@@ -168,6 +168,7 @@ class FleetSync {
 
   // listen thread only
   std::unique_ptr<RedisLink> listen_link_;
+  const std::string own_batch_header_;  // "node NAME ": this node's batches
   absl::Time next_prune_ = absl::InfinitePast();
 
   mutable absl::Mutex status_mu_;
