@@ -56,6 +56,17 @@ void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_st
     return;
   }
   PostToSip([this, number, s, since, until] {
+    // What this node holds may be newer than what it hears (its own change
+    // on its way to Redis, or one Redis settled after this message): the
+    // same rule as Redis decides.
+    const pacing::NumberPacing local = pacer_.State(number);
+    if (local.since != absl::InfinitePast()) {
+      FleetState held;
+      held.rank = RankOf(local.state, absl::StartsWith(local.reason, "operator:"));
+      held.at_ms = absl::ToUnixMillis(local.since);
+      held.node = options_.node_id;
+      if (!Supersedes(s, held)) return;
+    }
     pacer_.AdoptFleetState(number, s.state, since, until, s.reason, s.node, absl::Now());
   });
   if (s.node != options_.node_id) {
@@ -65,10 +76,22 @@ void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_st
 }
 
 void FleetSync::ApplyPolicy(const FleetPolicy& p, bool at_start) {
-  const pacing::PolicyOrigin origin{absl::FromUnixMillis(p.at_ms), absl::StrCat("node ", p.node, ": ", p.by)};
-  auto apply = [this, p, origin]() {
+  auto apply = [this, p, at_start]() {
+    // Only the keys this message is the newest setting of (a message can
+    // come late, or be this node's own back from Redis).
+    std::vector<std::string> newer;
+    for (const std::string& kv : p.settings) {
+      const std::string key = kv.substr(0, kv.find('='));
+      auto it = policy_at_.find(key);
+      if (it != policy_at_.end() && std::pair(p.at_ms, p.node) <= it->second) continue;
+      policy_at_[key] = {p.at_ms, p.node};
+      newer.push_back(kv);
+    }
+    // This node's own setting is live here already (at start: from before it stopped, so taken).
+    if (newer.empty() || (p.node == options_.node_id && !at_start)) return;
+    const pacing::PolicyOrigin origin{absl::FromUnixMillis(p.at_ms), absl::StrCat("node ", p.node, ": ", p.by)};
     const pacing::Policy before = pacer_.policy();
-    auto updated = pacing::ApplyPolicyUpdate(before, p.settings);
+    auto updated = pacing::ApplyPolicyUpdate(before, newer);
     if (!updated.ok()) {
       Warn(absl::StrCat("policy from node ", p.node, " not taken: ", updated.status().message()), "policy-bad");
       return;
@@ -280,7 +303,6 @@ void FleetSync::ListenLoop() {
       Warn(absl::StrCat("redis link lost, not hearing the other nodes: ", r.status().message()), "listen-lost");
       absl::MutexLock lock(&status_mu_);
       status_.listening = false;
-      ++status_.outages;
       continue;
     }
     if (r->kind != RedisReply::Kind::kArray || r->elements.size() != 3 || r->elements[0].text != "message") continue;
@@ -294,7 +316,7 @@ void FleetSync::ListenLoop() {
       absl::MutexLock lock(&status_mu_);
       ++status_.batches_heard;
     } else if (channel == keys_.PolicyChannel()) {
-      if (auto p = DecodePolicy(payload); p && p->node != options_.node_id) ApplyPolicy(*p, false);
+      if (auto p = DecodePolicy(payload)) ApplyPolicy(*p, false);
     } else if (channel == keys_.StatesChannel()) {
       const size_t space = payload.find(' ');
       metrics::E164 number = 0;

@@ -17,6 +17,8 @@ constexpr absl::Duration kReconnectEvery = absl::Seconds(1);
 // Replies are read (and a batch published) every so many commands, so a
 // full push of a large table never holds it all in memory at once.
 constexpr size_t kCommandsPerRound = 2000;
+// A node that has not pushed for this long leaves the nodes table.
+constexpr absl::Duration kForgetNodeAfter = absl::Hours(24);
 
 // Settles a state change against the one Redis holds, the same way for
 // every node, and tells every node the result. A change made more than
@@ -41,6 +43,25 @@ if cur then
 end
 if take then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); cur = ARGV[2] end
 redis.call('PUBLISH', ARGV[6], ARGV[1] .. ' ' .. cur)
+if take then return 1 end
+return 0
+)lua";
+
+// Keeps the newest setting of one policy key (then the greater node name)
+// and tells every node which one stands.
+//   KEYS[1] policy hash; ARGV: key, entry, at_ms, node, channel
+constexpr char kSettlePolicyScript[] = R"lua(
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local take = true
+if cur then
+  local cnode, cat = string.match(cur, '^([^|]*)|(%-?%d+)|')
+  if cat then
+    cat = tonumber(cat); local at = tonumber(ARGV[3])
+    if at ~= cat then take = at > cat else take = ARGV[4] >= cnode end
+  end
+end
+if take then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); cur = ARGV[2] end
+redis.call('PUBLISH', ARGV[5], cur)
 if take then return 1 end
 return 0
 )lua";
@@ -100,6 +121,7 @@ void FleetSync::OnLocalPolicyChange(const pacing::Policy& before, const pacing::
   for (const pacing::PolicySetting& s : pacing::PolicySettings(after)) {
     if (std::find(changed.begin(), changed.end(), s.key) != changed.end()) {
       out->settings.push_back(absl::StrCat(s.key, "=", s.text));
+      policy_at_[s.key] = {out->at_ms, out->node};
     }
   }
   if (out->settings.empty() || !outgoing_policy_.push(out)) {
@@ -216,7 +238,9 @@ void FleetSync::PushLoop() {
       push_everything_ = true;  // Redis may have restarted empty
       QueueAllStates(now);
       QueueLivePolicy();
-      LogLine("INFO", "fleet", absl::StrCat("pushing to redis ", options_.target.Text(), " as ", options_.node_id));
+      LogLine("INFO", "fleet",
+              absl::StrCat("pushing to redis ", options_.target.Text(), " as ", options_.node_id, " (keys ",
+                           keys_.prefix, "*)"));
     }
     if (push_link_ == nullptr) continue;
     const absl::Status s = PushOnce(now, push_everything_);
@@ -334,16 +358,13 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
   // Live policy keys: each kept in the policy hash for nodes that start
   // later, and announced to the nodes up now.
   for (const FleetPolicy& p : pending_policy_) {
-    std::vector<std::string> hset = {"HSET", keys_.Policy()};
     for (const std::string& kv : p.settings) {
       FleetPolicy one = p;
       one.settings = {kv};
-      hset.push_back(kv.substr(0, kv.find('=')));
-      hset.push_back(EncodePolicy(one));
+      link.Append({"EVAL", kSettlePolicyScript, "1", keys_.Policy(), kv.substr(0, kv.find('=')), EncodePolicy(one),
+                   absl::StrCat(p.at_ms), p.node, keys_.PolicyChannel()});
+      ++queued;
     }
-    link.Append(hset);
-    link.Append({"PUBLISH", keys_.PolicyChannel(), EncodePolicy(p)});
-    queued += 2;
   }
   if (auto s = flush(); !s.ok()) return s;
 
@@ -362,7 +383,14 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
   if (!all.ok()) return all.status();
   std::vector<NodeStatus> nodes;
   for (size_t i = 0; i + 1 < all->elements.size(); i += 2) {
-    if (auto n = DecodeNodeStatus(all->elements[i].text, all->elements[i + 1].text)) nodes.push_back(*std::move(n));
+    auto n = DecodeNodeStatus(all->elements[i].text, all->elements[i + 1].text);
+    if (!n) continue;
+    if (now - absl::FromUnixMillis(n->pushed_ms) > kForgetNodeAfter) {
+      // Gone for a day: its counts have expired, its line goes too.
+      if (auto r = link.Run({"HDEL", keys_.Nodes(), n->node}); !r.ok()) return r.status();
+      continue;
+    }
+    nodes.push_back(*std::move(n));
   }
   std::sort(nodes.begin(), nodes.end(), [](const NodeStatus& a, const NodeStatus& b) { return a.node < b.node; });
 

@@ -154,6 +154,9 @@ class FleetSync {
   std::atomic<bool> states_overflowed_{false};
   boost::lockfree::spsc_queue<FleetPolicy*, boost::lockfree::capacity<64>> outgoing_policy_;
   std::function<void(std::string, std::string)> publish_;
+  // SIP thread: per policy key, the newest setting taken here (at_ms, node),
+  // so a late message never undoes a newer setting.
+  absl::flat_hash_map<std::string, std::pair<int64_t, std::string>> policy_at_;
 
   // push thread only
   std::unique_ptr<RedisLink> push_link_;

@@ -138,6 +138,15 @@ int RankOf(pacing::NumberState to, bool by_operator) {
   return by_operator ? 10 : rank;
 }
 
+bool Supersedes(const FleetState& incoming, const FleetState& stored) {
+  const int64_t window = absl::ToInt64Milliseconds(kConcurrent);
+  if (incoming.at_ms + window < stored.at_ms) return false;
+  if (incoming.at_ms > stored.at_ms + window) return true;
+  if (incoming.rank != stored.rank) return incoming.rank > stored.rank;
+  if (incoming.at_ms != stored.at_ms) return incoming.at_ms > stored.at_ms;
+  return incoming.node >= stored.node;
+}
+
 std::optional<pacing::NumberState> StateFromName(absl::string_view name) {
   for (auto s : {pacing::NumberState::kHealthy, pacing::NumberState::kThrottled, pacing::NumberState::kQuarantined,
                  pacing::NumberState::kProbation}) {

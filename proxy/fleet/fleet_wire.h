@@ -75,6 +75,11 @@ inline constexpr absl::Duration kConcurrent = absl::Seconds(2);
 // Quarantine outranks throttle outranks probation outranks healthy; an
 // operator's command (quarantine or release) outranks any rule's.
 int RankOf(pacing::NumberState to, bool by_operator);
+// Whether `incoming` replaces `stored` when both are about one number: the
+// rule the settle script in Redis applies (fleet_push.cc), and a node
+// applies to what it hears, so that a late echo of a change Redis already
+// replaced never flips a number back.
+bool Supersedes(const FleetState& incoming, const FleetState& stored);
 std::string EncodeState(const FleetState& s);
 std::optional<FleetState> DecodeState(absl::string_view text);
 std::optional<pacing::NumberState> StateFromName(absl::string_view name);

@@ -427,7 +427,7 @@ void OpsServer::Impl::LogPolicyAtStart() {
   LogLine(
       "WARN", "pacing",
       absl::StrCat(
-          "policy: settings made live and saved in the state file override the flags: ", differ,
+          "policy: settings made live (kept in the state file, or in the fleet's Redis) override the flags: ", differ,
           origin.at == absl::InfinitePast() ? "" : absl::StrCat("; last set ", IsoTime(origin.at), " by ", origin.by),
           ". `set policy KEY=VALUE` with the flag's value goes back to it"));
 }
