@@ -65,6 +65,7 @@ uint16_t FleetCounts::NodeIndex(absl::string_view node) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i] == node) return static_cast<uint16_t>(i);
   }
+  if (nodes_.size() >= kMaxNodes) return kNoNode;
   nodes_.emplace_back(node);
   return static_cast<uint16_t>(nodes_.size() - 1);
 }
@@ -77,6 +78,7 @@ CodeCounts FleetCounts::SetNumber(absl::string_view node, E164 number, const Buc
   {
     absl::MutexLock lock(&mu_);
     const uint16_t n = NodeIndex(node);
+    if (n == kNoNode) return {};
     std::vector<NodeBucket>& d = detail_[number];
     // Buckets that left the window go first: a number keeps at most one
     // entry per node and bucket of the window.
@@ -120,12 +122,18 @@ void FleetCounts::WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBu
   table_.EndWrite(s);
 }
 
-void FleetCounts::SetGroup(absl::string_view node, int group, uint32_t epoch, const CodeCounts& counts) {
-  if (group < 0 || group >= groups_.groups()) return;
+void FleetCounts::SetGroup(absl::string_view node, int group, uint32_t epoch, const CodeCounts& counts,
+                           absl::Time now) {
+  const uint32_t current = groups_.EpochOf(now);
+  if (group < 0 || group >= groups_.groups() || epoch > current + 1 ||
+      epoch + static_cast<uint32_t>(groups_.buckets()) <= current || groups_.HeldEpoch(group, epoch) > epoch) {
+    return;  // outside the window, or its place holds a newer bucket
+  }
   CodeCounts sum;
   {
     absl::MutexLock lock(&mu_);
     const uint16_t n = NodeIndex(node);
+    if (n == kNoNode) return;
     group_detail_[{group, epoch, n}] = counts;
     for (auto it = group_detail_.lower_bound({group, epoch, 0});
          it != group_detail_.end() && std::get<0>(it->first) == group && std::get<1>(it->first) == epoch; ++it) {
@@ -140,7 +148,9 @@ void FleetCounts::SetHour(absl::string_view node, int hour, const CodeCounts& co
   CodeCounts sum;
   {
     absl::MutexLock lock(&mu_);
-    hour_detail_[{hour, NodeIndex(node)}] = counts;
+    const uint16_t n = NodeIndex(node);
+    if (n == kNoNode) return;
+    hour_detail_[{hour, n}] = counts;
     for (const auto& [key, c] : hour_detail_) {
       if (key.first == hour) Accumulate(sum, c);
     }

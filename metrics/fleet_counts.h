@@ -54,7 +54,8 @@ class FleetCounts {
   // calls not seen yet here), for the pacer's evidence. A bucket older than
   // the window is ignored.
   CodeCounts SetNumber(absl::string_view node, E164 number, const BucketCounts& counts, absl::Time now);
-  void SetGroup(absl::string_view node, int group, uint32_t epoch, const CodeCounts& counts);
+  // A bucket outside the group's window (or from the future) is ignored.
+  void SetGroup(absl::string_view node, int group, uint32_t epoch, const CodeCounts& counts, absl::Time now);
   void SetHour(absl::string_view node, int hour, const CodeCounts& counts);
   // Forgets numbers with nothing left inside the window (bounded memory).
   void Prune(absl::Time now);
@@ -77,6 +78,10 @@ class FleetCounts {
     uint16_t node = 0;
     BucketCounts counts;
   };
+  // kNoNode past kMaxNodes names (a Redis anyone writes to must not grow
+  // this without bound).
+  static constexpr size_t kMaxNodes = 256;
+  static constexpr uint16_t kNoNode = UINT16_MAX;
   uint16_t NodeIndex(absl::string_view node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBucket>& entries, absl::Time now);
 

@@ -19,6 +19,11 @@ GroupWindows::GroupWindows(int groups, int buckets, absl::Duration bucket_width)
 
 uint32_t GroupWindows::EpochOf(absl::Time t) const { return static_cast<uint32_t>(absl::ToUnixSeconds(t) / width_s_); }
 
+uint32_t GroupWindows::HeldEpoch(int group, uint32_t epoch) const {
+  if (group < 0 || group >= groups_) return 0;
+  return cells_[static_cast<size_t>(group) * buckets_ + epoch % buckets_].epoch.load(std::memory_order_relaxed);
+}
+
 WideBucket& GroupWindows::At(int group, uint32_t epoch) {
   WideBucket& b = cells_[static_cast<size_t>(group) * buckets_ + epoch % buckets_];
   if (b.epoch.load(std::memory_order_relaxed) != epoch) {

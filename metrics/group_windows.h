@@ -46,6 +46,8 @@ class GroupWindows {
   // Every non-empty bucket of `group`, oldest first: (epoch, counts).
   void ForEachBucket(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const;
   uint32_t EpochOf(absl::Time t) const;
+  // The period the bucket `epoch` falls in holds now (0: never used).
+  uint32_t HeldEpoch(int group, uint32_t epoch) const;
   int groups() const { return groups_; }
   int buckets() const { return buckets_; }
 

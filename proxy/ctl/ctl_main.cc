@@ -156,11 +156,12 @@ int Watch(const std::string& socket, absl::Duration interval, int limit, int cou
     const JsonValue* rows = numbers->Get("numbers");
     absl::StrAppend(&out, rows ? sippacer::proxy::RenderNumbersTable(*rows, style) : "no numbers\n");
     // Paced numbers come first: if some are still left out, the limit is too low to show them all.
-    auto count = [&](absl::string_view k) {
+    auto info_count = [&](absl::string_view k) {
       const JsonValue* v = info->Get(k);
       return v ? static_cast<int64_t>(v->number) : 0;
     };
-    const int64_t paced = count("numbers_throttled") + count("numbers_quarantined") + count("numbers_probation");
+    const int64_t paced =
+        info_count("numbers_throttled") + info_count("numbers_quarantined") + info_count("numbers_probation");
     int64_t shown = 0;
     for (size_t i = 0; rows != nullptr && i < rows->items.size(); ++i) {
       const JsonValue* state = rows->items[i].Get("state");

@@ -25,7 +25,7 @@ constexpr size_t kKeysPerScan = 500;
 
 absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
 
-// "NODE/EPOCH" -> (node, epoch)
+// "NODE/HOUR" -> (node, hour)
 bool SplitField(absl::string_view field, absl::string_view* node, uint32_t* epoch) {
   const size_t slash = field.rfind('/');
   if (slash == absl::string_view::npos) return false;
@@ -121,7 +121,7 @@ void FleetSync::ApplyBatch(const CountBatch& batch, absl::Time now) {
   }
   for (const auto& l : batch.groups) {
     if (auto it = group_index_.find(l.group); it != group_index_.end())
-      fleet.SetGroup(batch.node, it->second, l.epoch, l.counts);
+      fleet.SetGroup(batch.node, it->second, l.epoch, l.counts, now);
   }
   for (const auto& l : batch.hours) fleet.SetHour(batch.node, l.hour, l.counts);
   if (!calls.empty()) {
@@ -153,80 +153,8 @@ absl::Status FleetSync::LoadAll(RedisLink& link, absl::Time now, bool at_start) 
   }
   std::sort(settings.begin(), settings.end(), [](const auto& x, const auto& y) { return x.at_ms < y.at_ms; });
   for (const FleetPolicy& p : settings) ApplyPolicy(p, at_start);
-  // Every number's buckets: this node's own (at start: what it counted
-  // before it stopped) and the others'.
   size_t numbers = 0;
-  std::string cursor = "0";
-  do {
-    auto scan = link.Run({"SCAN", cursor, "MATCH", keys_.Number(0).substr(0, keys_.Number(0).size() - 1) + "*", "COUNT",
-                          absl::StrCat(kKeysPerScan)});
-    if (!scan.ok()) return scan.status();
-    if (scan->elements.size() != 2) return absl::DataLossError("redis: SCAN answered oddly");
-    cursor = scan->elements[0].text;
-    std::vector<metrics::E164> found;
-    for (const RedisReply& key : scan->elements[1].elements) {
-      absl::string_view k = key.text;
-      metrics::E164 number = 0;
-      if (!absl::ConsumePrefix(&k, keys_.Number(0).substr(0, keys_.Number(0).size() - 1)) ||
-          !absl::SimpleAtoi(k, &number) || number == 0)
-        continue;
-      link.Append({"HGETALL", key.text});
-      found.push_back(number);
-    }
-    CountBatch others;
-    others.node = "";
-    std::vector<std::pair<std::string, CountBatch>> by_node;
-    for (metrics::E164 number : found) {
-      auto fields = link.Next();
-      if (!fields.ok()) return fields.status();
-      metrics::NumberRecord own;
-      own.number = number;
-      for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
-        absl::string_view node;
-        uint32_t epoch = 0;
-        const auto counts = DecodeCounts(fields->elements[i + 1].text);
-        if (!SplitField(fields->elements[i].text, &node, &epoch) || !counts) continue;
-        if (node == options_.node_id) {
-          if (at_start) own.buckets.push_back(ToBucket(epoch, *counts));
-          continue;
-        }
-        auto it = std::find_if(by_node.begin(), by_node.end(), [&](const auto& p) { return p.first == node; });
-        if (it == by_node.end()) {
-          by_node.emplace_back(std::string(node), CountBatch{std::string(node), 0, {}, {}, {}});
-          it = by_node.end() - 1;
-        }
-        it->second.numbers.push_back({number, epoch, *counts});
-      }
-      if (!own.buckets.empty()) {
-        own.last_seen_s = absl::ToUnixSeconds(now);
-        store_.ImportNumber(own, now);
-      }
-      ++numbers;
-    }
-    for (const auto& [node, batch] : by_node) {
-      if (at_start) {
-        for (const auto& l : batch.numbers) store_.fleet()->SetNumber(node, l.number, ToBucket(l.epoch, l.counts), now);
-      } else {
-        ApplyBatch(batch, now);
-      }
-    }
-  } while (cursor != "0" && !stop_.load());
-  // Route groups and hours.
-  for (const auto& [name, group] : group_index_) {
-    (void)group;
-    link.Append({"HGETALL", keys_.Group(name)});
-  }
-  for (const auto& [name, group] : group_index_) {
-    auto fields = link.Next();
-    if (!fields.ok()) return fields.status();
-    for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
-      absl::string_view node;
-      uint32_t epoch = 0;
-      const auto counts = DecodeCounts(fields->elements[i + 1].text);
-      if (!SplitField(fields->elements[i].text, &node, &epoch) || !counts || node == options_.node_id) continue;
-      store_.fleet()->SetGroup(node, group, epoch, *counts);
-    }
-  }
+  if (auto s = LoadCounts(link, now, at_start, &numbers); !s.ok()) return s;
   auto hours = link.Run({"HGETALL", keys_.Hours()});
   if (!hours.ok()) return hours.status();
   for (size_t i = 0; i + 1 < hours->elements.size(); i += 2) {
@@ -240,6 +168,85 @@ absl::Status FleetSync::LoadAll(RedisLink& link, absl::Time now, bool at_start) 
     LogLine(at_start ? "INFO" : "DEBUG", "fleet",
             absl::StrCat("read from redis ", options_.target.Text(), ": ", paced, " numbers paced, ", numbers,
                          " numbers' windows"));
+  }
+  return absl::OkStatus();
+}
+
+// Every number's and group's buckets in Redis: this node's own (at start:
+// what it counted before it stopped) and the others'.
+absl::Status FleetSync::LoadCounts(RedisLink& link, absl::Time now, bool at_start, size_t* numbers) {
+  for (const std::string& prefix : {keys_.NumberPrefix(), keys_.GroupPrefix()}) {
+    const bool number_keys = prefix == keys_.NumberPrefix();
+    std::string cursor = "0";
+    do {
+      auto scan = link.Run({"SCAN", cursor, "MATCH", prefix + "*", "COUNT", absl::StrCat(kKeysPerScan)});
+      if (!scan.ok()) return scan.status();
+      if (scan->elements.size() != 2) return absl::DataLossError("redis: SCAN answered oddly");
+      cursor = scan->elements[0].text;
+      // "n:NUMBER:EPOCH" or "g:GROUP NAME:EPOCH" (a group's name may hold ':').
+      struct Found {
+        std::string name;
+        uint32_t epoch = 0;
+      };
+      std::vector<Found> found;
+      for (const RedisReply& key : scan->elements[1].elements) {
+        absl::string_view rest = key.text;
+        if (!absl::ConsumePrefix(&rest, prefix)) continue;
+        const size_t colon = rest.rfind(':');
+        Found f;
+        if (colon == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &f.epoch)) continue;
+        f.name = std::string(rest.substr(0, colon));
+        link.Append({"HGETALL", key.text});
+        found.push_back(std::move(f));
+      }
+      std::vector<CountBatch> by_node;
+      for (const Found& f : found) {
+        auto fields = link.Next();
+        if (!fields.ok()) return fields.status();
+        metrics::E164 number = 0;
+        if (number_keys && (!absl::SimpleAtoi(f.name, &number) || number == 0)) continue;
+        auto group = group_index_.find(f.name);
+        if (!number_keys && group == group_index_.end()) continue;
+        for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
+          const std::string& node = fields->elements[i].text;
+          const auto counts = DecodeCounts(fields->elements[i + 1].text);
+          if (!ValidNodeId(node) || !counts) continue;
+          if (node == options_.node_id) {
+            if (at_start && number_keys) {
+              metrics::NumberRecord own;
+              own.number = number;
+              own.last_seen_s = absl::ToUnixSeconds(now);
+              own.buckets.push_back(ToBucket(f.epoch, *counts));
+              store_.ImportNumber(own, now);
+            }
+            continue;
+          }
+          auto it = std::find_if(by_node.begin(), by_node.end(), [&](const CountBatch& b) { return b.node == node; });
+          if (it == by_node.end()) {
+            by_node.push_back(CountBatch{node, 0, {}, {}, {}});
+            it = by_node.end() - 1;
+          }
+          if (number_keys) {
+            it->numbers.push_back({number, f.epoch, *counts});
+          } else {
+            it->groups.push_back({f.name, f.epoch, *counts});
+          }
+        }
+        if (number_keys) ++*numbers;
+      }
+      for (const CountBatch& batch : by_node) {
+        if (at_start) {
+          // Before traffic: windows only, no evidence (the pacer's evidence
+          // starts afresh at a start, as it does alone).
+          for (const auto& l : batch.numbers)
+            store_.fleet()->SetNumber(batch.node, l.number, ToBucket(l.epoch, l.counts), now);
+          for (const auto& l : batch.groups)
+            store_.fleet()->SetGroup(batch.node, group_index_[l.group], l.epoch, l.counts, now);
+        } else {
+          ApplyBatch(batch, now);
+        }
+      }
+    } while (cursor != "0" && !stop_.load());
   }
   return absl::OkStatus();
 }

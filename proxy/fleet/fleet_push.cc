@@ -76,8 +76,12 @@ FleetKeys::FleetKeys(const metrics::Store& store)
     : prefix(absl::StrCat("sippacer:", absl::ToInt64Seconds(store.bucket_width()), ":",
                           absl::ToInt64Seconds(store.group_bucket_width()), ":")) {}
 
-std::string FleetKeys::Number(metrics::E164 n) const { return absl::StrCat(prefix, "n:", n); }
-std::string FleetKeys::Group(absl::string_view name) const { return absl::StrCat(prefix, "g:", name); }
+std::string FleetKeys::Number(metrics::E164 n, uint32_t epoch) const {
+  return absl::StrCat(prefix, "n:", n, ":", epoch);
+}
+std::string FleetKeys::Group(absl::string_view name, uint32_t epoch) const {
+  return absl::StrCat(prefix, "g:", name, ":", epoch);
+}
 
 FleetSync::FleetSync(FleetOptions options, metrics::Store& store, pacing::Pacer& pacer, SipThreadQueue& sip_queue)
     : options_(std::move(options)),
@@ -284,19 +288,16 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
   auto push_number = [&](const metrics::NumberRecord& r) {
     uint32_t newest = 0;
     for (const auto& b : r.buckets) newest = std::max(newest, b.epoch);
-    std::vector<std::string> hset = {"HSET", keys_.Number(r.number)};
     for (const auto& b : r.buckets) {
       // Only the bucket filling now (and the one before, for a final that
       // came in at the turn) can have changed since the last push.
       if (!everything && b.epoch + 1 < newest) continue;
-      hset.push_back(Field(options_.node_id, b.epoch));
-      hset.push_back(EncodeCounts(ToCounts(b)));
+      const std::string key = keys_.Number(r.number, b.epoch);
+      link.Append({"HSET", key, options_.node_id, EncodeCounts(ToCounts(b))});
+      link.Append({"EXPIRE", key, ttl});
+      queued += 2;
       batch.numbers.push_back({r.number, b.epoch, ToCounts(b)});
     }
-    if (hset.size() == 2) return;
-    link.Append(hset);
-    link.Append({"EXPIRE", keys_.Number(r.number), ttl});
-    queued += 2;
   };
   absl::Status status;
   if (everything) {
@@ -321,16 +322,14 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
     if (buckets.empty()) continue;
     const uint32_t newest = buckets.back().first;
     const std::string name = store_.GroupName(g);
-    std::vector<std::string> hset = {"HSET", keys_.Group(name)};
     for (const auto& [epoch, c] : buckets) {
       if (!everything && epoch + 1 < newest) continue;
-      hset.push_back(Field(options_.node_id, epoch));
-      hset.push_back(EncodeCounts(c));
+      const std::string key = keys_.Group(name, epoch);
+      link.Append({"HSET", key, options_.node_id, EncodeCounts(c)});
+      link.Append({"EXPIRE", key, ttl});
+      queued += 2;
       batch.groups.push_back({name, epoch, c});
     }
-    link.Append(hset);
-    link.Append({"EXPIRE", keys_.Group(name), ttl});
-    queued += 2;
   }
   std::vector<std::string> hours = {"HSET", keys_.Hours()};
   const std::vector<metrics::GroupSnapshot> by_hour = store_.Hours();
@@ -386,7 +385,10 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
     auto n = DecodeNodeStatus(all->elements[i].text, all->elements[i + 1].text);
     if (!n) continue;
     if (now - absl::FromUnixMillis(n->pushed_ms) > kForgetNodeAfter) {
-      // Gone for a day: its counts have expired, its line goes too.
+      // Gone for a day: its counts have expired, its lines go too.
+      std::vector<std::string> hdel = {"HDEL", keys_.Hours()};
+      for (uint32_t h = 0; h < 24; ++h) hdel.push_back(Field(n->node, h));
+      if (auto r = link.Run(hdel); !r.ok()) return r.status();
       if (auto r = link.Run({"HDEL", keys_.Nodes(), n->node}); !r.ok()) return r.status();
       continue;
     }

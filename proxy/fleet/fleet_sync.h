@@ -56,8 +56,12 @@ struct FleetOptions {
 struct FleetKeys {
   explicit FleetKeys(const metrics::Store& store);
   std::string prefix;  // "sippacer:600:300:"
-  std::string Number(metrics::E164 n) const;
-  std::string Group(absl::string_view name) const;
+  // One key per number (or group) and bucket, fields by node: each key
+  // expires on its own once its bucket has left every window.
+  std::string Number(metrics::E164 n, uint32_t epoch) const;
+  std::string NumberPrefix() const { return prefix + "n:"; }
+  std::string Group(absl::string_view name, uint32_t epoch) const;
+  std::string GroupPrefix() const { return prefix + "g:"; }
   std::string Hours() const { return prefix + "hours"; }
   std::string States() const { return prefix + "states"; }
   std::string Nodes() const { return prefix + "nodes"; }
@@ -129,6 +133,7 @@ class FleetSync {
   void ListenLoop();
   absl::Status Subscribe();
   absl::Status LoadAll(RedisLink& link, absl::Time now, bool at_start);
+  absl::Status LoadCounts(RedisLink& link, absl::Time now, bool at_start, size_t* numbers);
   void ApplyBatch(const CountBatch& batch, absl::Time now);
   void ApplyState(metrics::E164 number, const FleetState& s, bool at_start);
   void ApplyPolicy(const FleetPolicy& p, bool at_start);

@@ -139,9 +139,11 @@ int RankOf(pacing::NumberState to, bool by_operator) {
 }
 
 bool Supersedes(const FleetState& incoming, const FleetState& stored) {
-  const int64_t window = absl::ToInt64Milliseconds(kConcurrent);
-  if (incoming.at_ms + window < stored.at_ms) return false;
-  if (incoming.at_ms > stored.at_ms + window) return true;
+  // As times, not sums of int64: AT_MS comes from Redis and may be any
+  // int64 (INT64_MAX + 2000 overflowed; tests/fuzz/regressions/fleet_wire).
+  const absl::Time in = absl::FromUnixMillis(incoming.at_ms), held = absl::FromUnixMillis(stored.at_ms);
+  if (in + kConcurrent < held) return false;
+  if (in > held + kConcurrent) return true;
   if (incoming.rank != stored.rank) return incoming.rank > stored.rank;
   if (incoming.at_ms != stored.at_ms) return incoming.at_ms > stored.at_ms;
   return incoming.node >= stored.node;

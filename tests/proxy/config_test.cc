@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
 #include "proxy/config.h"
 
 namespace sippacer::proxy {
@@ -69,6 +75,129 @@ TEST_CASE("each bad flag is named in the error", "[proxy]") {
     INFO(c.flag);
     REQUIRE_FALSE(config.ok());
     CHECK(config.status().message().rfind(c.flag, 0) == 0);
+  }
+}
+
+TEST_CASE("each bad fleet flag is named in the error", "[proxy][fleet]") {
+  struct Case {
+    void (*mutate)(FlagValues&);
+    const char* flag;
+  };
+  const Case cases[] = {
+      {[](FlagValues& f) { f.redis = "cache"; }, "--redis:"},
+      {[](FlagValues& f) { f.redis = "cache:0"; }, "--redis:"},
+      {[](FlagValues& f) { f.redis = "redis://user:secret@cache"; }, "--redis:"},
+      {[](FlagValues& f) { f.redis = "redis://cache/300"; }, "--redis:"},
+      {[](FlagValues& f) { f.node_id = "edge-a"; }, "--node_id:"},
+      {[](FlagValues& f) { f.redis_password_file = "/etc/hostname"; }, "--redis_password_file:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.redis_password_file = "/nonexistent/redis-password";
+       },
+       "--redis_password_file:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.state_file = "/tmp/sippacer-config-test.state";
+       },
+       "--state_file:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.node_id = "edge a";
+       },
+       "--node_id:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.node_id = std::string(65, 'n');
+       },
+       "--node_id:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.sync_interval = "50ms";
+       },
+       "--sync_interval:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.sync_interval = "61s";
+       },
+       "--sync_interval:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.sync_interval = "often";
+       },
+       "--sync_interval:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.fleet_queue = 999;
+       },
+       "--fleet_queue:"},
+      {[](FlagValues& f) {
+         f.redis = "127.0.0.1:6379";
+         f.fleet_queue = 10000001;
+       },
+       "--fleet_queue:"},
+  };
+  for (const Case& c : cases) {
+    FlagValues f = Defaults();
+    c.mutate(f);
+    auto config = BuildConfig(f);
+    INFO(c.flag);
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message().rfind(c.flag, 0) == 0);
+  }
+}
+
+TEST_CASE("a fleet config is filled from its flags", "[proxy][fleet]") {
+  SECTION("alone: no fleet") {
+    auto c = BuildConfig(Defaults());
+    REQUIRE(c.ok());
+    CHECK_FALSE(c->redis);
+  }
+  SECTION("--redis, --node_id, --sync_interval, --fleet_queue") {
+    FlagValues f = Defaults();
+    f.redis = "redis://cache.internal:6380/2";
+    f.node_id = "edge-a";
+    f.sync_interval = "250ms";
+    f.fleet_queue = 1000;
+    auto c = BuildConfig(f);
+    REQUIRE(c.ok());
+    REQUIRE(c->redis);
+    CHECK(c->redis->host == "cache.internal");
+    CHECK(c->redis->port == 6380);
+    CHECK(c->redis->db == 2);
+    CHECK(c->redis->password.empty());
+    CHECK(c->node_id == "edge-a");
+    CHECK(c->sync_interval == absl::Milliseconds(250));
+    CHECK(c->fleet_queue == 1000);
+  }
+  SECTION("the defaults: 1s, 100000, the host's name") {
+    FlagValues f = Defaults();
+    f.redis = "127.0.0.1:6379";
+    auto c = BuildConfig(f);
+    // The host's name as it is may not be a node id (then the error says so).
+    if (c.ok()) {
+      CHECK_FALSE(c->node_id.empty());
+      CHECK(c->node_id.find('.') == std::string::npos);
+      CHECK(c->sync_interval == absl::Seconds(1));
+      CHECK(c->fleet_queue == 100000);
+      CHECK(c->redis->Text() == "127.0.0.1:6379");
+    } else {
+      CHECK(c.status().message().rfind("--node_id:", 0) == 0);
+    }
+  }
+  SECTION("the password from its file's first line") {
+    const std::string path = "/tmp/sippacer-config-test-redis-password." + std::to_string(::getpid());
+    {
+      std::ofstream out(path);
+      out << "s3cret\r\nsecond line\n";
+    }
+    FlagValues f = Defaults();
+    f.redis = "127.0.0.1:6379";
+    f.node_id = "edge-a";
+    f.redis_password_file = path;
+    auto c = BuildConfig(f);
+    std::remove(path.c_str());
+    REQUIRE(c.ok());
+    CHECK(c->redis->password == "s3cret");
   }
 }
 
