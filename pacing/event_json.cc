@@ -61,6 +61,7 @@ std::string StateEventJson(const StateChange& c) {
   w.Key("to").String(StateName(c.to));
   w.Key("at").String(EventTime(c.at));
   w.Key("reason").String(c.reason);
+  if (!c.fleet_node.empty()) w.Key("node").String(c.fleet_node);  // made by another node of the fleet
   w.EndObject();
   return w.Take();
 }

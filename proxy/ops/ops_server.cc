@@ -390,8 +390,10 @@ void OpsServer::Impl::Accept() {
 void OpsServer::Impl::OnStateChange(const pacing::StateChange& change) {
   // SIP thread: format here (state changes are rare); the log write and the
   // subscribers are served on the ops thread, so a slow stderr never blocks SIP.
-  Publish(RenderEvent(change), absl::StrCat(metrics::FormatE164(change.number), " ", pacing::StateName(change.from),
-                                            " -> ", pacing::StateName(change.to), ": ", change.reason));
+  Publish(RenderEvent(change),
+          absl::StrCat(metrics::FormatE164(change.number), " ", pacing::StateName(change.from), " -> ",
+                       pacing::StateName(change.to), ": ", change.reason,
+                       change.fleet_node.empty() ? "" : absl::StrCat(" (node ", change.fleet_node, ")")));
 }
 
 void OpsServer::Impl::OnWatchChange(const pacing::WatchChange& change) {
