@@ -76,7 +76,7 @@ CodeCounts FleetCounts::SetNumber(absl::string_view node, E164 number, const Buc
   std::vector<NodeBucket> entries;
   CodeCounts added;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     const uint16_t n = NodeIndex(node);
     if (n == kNoNode) return {};
     std::vector<NodeBucket>& d = detail_[number];
@@ -131,7 +131,7 @@ void FleetCounts::SetGroup(absl::string_view node, int group, uint32_t epoch, co
   }
   CodeCounts sum;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     const uint16_t n = NodeIndex(node);
     if (n == kNoNode) return;
     group_detail_[{group, epoch, n}] = counts;
@@ -147,7 +147,7 @@ void FleetCounts::SetHour(absl::string_view node, int hour, const CodeCounts& co
   if (hour < 0 || hour >= 24) return;
   CodeCounts sum;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     const uint16_t n = NodeIndex(node);
     if (n == kNoNode) return;
     hour_detail_[{hour, n}] = counts;
@@ -161,7 +161,7 @@ void FleetCounts::SetHour(absl::string_view node, int hour, const CodeCounts& co
 void FleetCounts::Prune(absl::Time now) {
   const uint32_t current = table_.EpochOf(now);
   const uint32_t group_oldest = groups_.EpochOf(now) - static_cast<uint32_t>(groups_.buckets());
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto it = detail_.begin(); it != detail_.end();) {
     const bool live = std::any_of(it->second.begin(), it->second.end(),
                                   [current](const NodeBucket& b) { return b.counts.epoch + kWindowBuckets > current; });
@@ -233,7 +233,7 @@ std::vector<std::pair<std::string, CodeCounts>> FleetCounts::ByNode(E164 number,
   const uint32_t current = table_.EpochOf(now);
   const int64_t width_s = absl::ToInt64Seconds(table_.bucket_width());
   const auto buckets = static_cast<uint32_t>((absl::ToInt64Seconds(window) + width_s - 1) / width_s);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = detail_.find(number);
   if (it == detail_.end()) return out;
   std::vector<CodeCounts> per_node(nodes_.size());

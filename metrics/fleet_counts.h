@@ -21,15 +21,14 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "metrics/group_windows.h"
 #include "metrics/number_table.h"
@@ -82,18 +81,20 @@ class FleetCounts {
   // this without bound).
   static constexpr size_t kMaxNodes = 256;
   static constexpr uint16_t kNoNode = UINT16_MAX;
-  uint16_t NodeIndex(absl::string_view node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint16_t NodeIndex(absl::string_view node);
   void WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBucket>& entries, absl::Time now);
 
   NumberTable table_;  // per number and bucket: the sum over the other nodes
   GroupWindows groups_;
   WideBucket hours_[24];
 
-  mutable absl::Mutex mu_;
-  std::vector<std::string> nodes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<E164, std::vector<NodeBucket>> detail_ ABSL_GUARDED_BY(mu_);
-  std::map<std::tuple<int, uint32_t, uint16_t>, CodeCounts> group_detail_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<int, uint16_t>, CodeCounts> hour_detail_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: the sanitizer builds see its locking.
+  // Everything below it is guarded by it (NodeIndex is called holding it).
+  mutable std::mutex mu_;
+  std::vector<std::string> nodes_;
+  absl::flat_hash_map<E164, std::vector<NodeBucket>> detail_;
+  std::map<std::tuple<int, uint32_t, uint16_t>, CodeCounts> group_detail_;
+  std::map<std::pair<int, uint16_t>, CodeCounts> hour_detail_;
 };
 
 }  // namespace sippacer::metrics

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/changed_numbers.h"
+#include "metrics/fleet_counts.h"
 #include "metrics/store.h"
 
 namespace sippacer::metrics {
@@ -60,6 +62,71 @@ TEST_CASE("readers never see a torn window while the writer counts", "[metrics][
   CHECK(torn.load() == 0);
   CHECK(foreign.load() == 0);
   CHECK(store.numbers_tracked() == 64);
+}
+
+}  // namespace
+}  // namespace sippacer::metrics
+
+namespace sippacer::metrics {
+namespace {
+
+// The fleet: the listener thread writes other nodes' counts while the SIP
+// thread (Store::Window) and the stats thread (ByNode, Snapshot) read them,
+// and the sync thread drains the changed numbers the SIP thread reports.
+TEST_CASE("fleet counts: one listener writes, the SIP and stats threads read", "[metrics][tsan][fleet]") {
+  StoreOptions o;
+  o.max_numbers = 256;  // every number stays: the sums must only grow
+  Store store(o);
+  store.EnableFleet();
+  FleetCounts& fleet = *store.fleet();
+  std::atomic<bool> done{false};
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  const uint32_t epoch = static_cast<uint32_t>(absl::ToUnixSeconds(t0) / absl::ToInt64Seconds(store.bucket_width()));
+  std::thread listener([&] {
+    for (int i = 0; i < 20000; ++i) {
+      NumberRecord::BucketRecord b;
+      b.epoch = epoch;
+      b.attempts = static_cast<uint16_t>(i / 100 + 1);
+      b.outcomes[0] = b.attempts;
+      fleet.SetNumber(i % 2 ? "edge-b" : "edge-c", 15550000000 + static_cast<E164>(i % 100), b, t0);
+      CodeCounts g;
+      g.attempts = static_cast<uint32_t>(i);
+      fleet.SetGroup("edge-b", Store::kPoolGroup, static_cast<uint32_t>(absl::ToUnixSeconds(t0) / 300), g, t0);
+      if (i % 1000 == 0) fleet.Prune(t0);
+    }
+    done = true;
+  });
+  std::atomic<uint64_t> drained{0};
+  std::thread sync([&] {
+    while (!done) {
+      while (store.changes()->Pop()) drained.fetch_add(1);
+    }
+  });
+  std::atomic<uint64_t> reads{0}, backwards{0};
+  std::thread stats([&] {
+    while (!done) {
+      for (const auto& [node, c] : fleet.ByNode(15550000001, absl::Hours(4), t0)) reads.fetch_add(c.attempts > 0);
+      if (auto s = store.Snapshot(15550000002, t0)) reads.fetch_add(1);
+    }
+  });
+  // The SIP thread: counts its own calls and reads fleet-wide windows.
+  uint32_t last = 0;
+  for (int i = 0; !done || i < 2000; ++i) {
+    const E164 caller = 15550000000 + static_cast<E164>(i % 100);
+    const NumberId id = store.Touch(caller, t0);
+    store.RecordAttempt(id, 15551230000, t0);
+    const CodeCounts w = store.Window(id, absl::Hours(4), t0);
+    if (caller == 15550000001) {
+      if (w.attempts < last) backwards.fetch_add(1);
+      last = w.attempts;
+    }
+    store.GroupWindow(Store::kPoolGroup, absl::Hours(1), t0);
+  }
+  listener.join();
+  sync.join();
+  stats.join();
+  CHECK(backwards == 0);  // another node's count only grows, and so does the sum
+  CHECK(fleet.NumberWindow(15550000001, absl::Hours(4), t0).attempts > 0);
 }
 
 }  // namespace
