@@ -52,7 +52,8 @@ void WriteNumberBody(JsonWriter& w, const metrics::NumberSnapshot& s, const paci
   w.Key("paced_total").Uint(p.paced);
   w.Key("calls_per_minute").Double(s.calls_per_minute);
   w.Key("pdd_ms_avg").Double(s.pdd_ms_avg);
-  if (s.last_seen != absl::UnixEpoch()) w.Key("last_seen").String(IsoTime(s.last_seen));  // unset: only other nodes saw it
+  if (s.last_seen != absl::UnixEpoch())
+    w.Key("last_seen").String(IsoTime(s.last_seen));  // unset: only other nodes saw it
   if (!s.last_reason_header.empty()) w.Key("last_reason_header").String(s.last_reason_header);
 }
 
