@@ -85,8 +85,9 @@ void CheckBatch(absl::string_view text) {
   }
   for (const auto& l : b->groups) {
     const int group = static_cast<int>(l.group.size() % (kGroups + 1)) - 1;  // -1 too: ignored
-    fleet.SetGroup(b->node, group, l.epoch, l.counts);
-    fleet.GroupWindow(group, absl::Minutes(15), absl::FromUnixSeconds(static_cast<int64_t>(l.epoch) * 300));
+    const absl::Time at = absl::FromUnixSeconds(static_cast<int64_t>(l.epoch) * 300 + 150);
+    fleet.SetGroup(b->node, group, l.epoch, l.counts, at);
+    fleet.GroupWindow(group, absl::Minutes(15), at);
   }
   for (const auto& l : b->hours) {
     fleet.SetHour(b->node, l.hour, l.counts);
