@@ -22,6 +22,7 @@ constexpr absl::Duration kReconnectEvery = absl::Seconds(1);
 constexpr absl::Duration kPruneEvery = absl::Minutes(1);
 constexpr absl::Duration kPollWait = absl::Milliseconds(200);
 constexpr size_t kKeysPerScan = 500;
+constexpr size_t kStatesPerTask = 256;
 
 absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
 
@@ -40,6 +41,35 @@ void FleetSync::PostToSip(std::function<void()> task) {
     Warn("the SIP thread's fleet queue is full: an update waits for the next", "sip-queue");
 }
 
+bool FleetSync::FlushStates() {
+  if (heard_states_.empty()) return true;
+  auto task = [this, states = heard_states_] {
+    const absl::Time now = absl::Now();
+    for (const auto& [number, s] : states) {
+      // What this node holds may be newer than what it hears (its own
+      // change on its way to Redis, or one Redis settled after this
+      // message): the same rule as Redis decides.
+      const pacing::NumberPacing local = pacer_.State(number);
+      if (local.since != absl::InfinitePast()) {
+        FleetState held;
+        held.rank = RankOf(local.state, absl::StartsWith(local.reason, "operator:"));
+        held.at_ms = absl::ToUnixMillis(local.since);
+        held.node = options_.node_id;
+        if (!Supersedes(s, held)) continue;
+      }
+      pacer_.AdoptFleetState(number, s.state, FromMs(s.since_ms),
+                             s.until_ms < 0 ? absl::InfiniteFuture() : FromMs(s.until_ms), s.reason, s.node, now);
+    }
+  };
+  if (!sip_queue_.Post(std::move(task))) {
+    // Kept, and tried again at the next turn: a state is never dropped.
+    Warn("the SIP thread's fleet queue is full: states wait for the next turn", "sip-queue-states");
+    return false;
+  }
+  heard_states_.clear();
+  return true;
+}
+
 void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_start) {
   const absl::Time since = FromMs(s.since_ms);
   const absl::Time until = s.until_ms < 0 ? absl::InfiniteFuture() : FromMs(s.until_ms);
@@ -55,20 +85,11 @@ void FleetSync::ApplyState(metrics::E164 number, const FleetState& s, bool at_st
     pacer_.Restore(id, p);
     return;
   }
-  PostToSip([this, number, s, since, until] {
-    // What this node holds may be newer than what it hears (its own change
-    // on its way to Redis, or one Redis settled after this message): the
-    // same rule as Redis decides.
-    const pacing::NumberPacing local = pacer_.State(number);
-    if (local.since != absl::InfinitePast()) {
-      FleetState held;
-      held.rank = RankOf(local.state, absl::StartsWith(local.reason, "operator:"));
-      held.at_ms = absl::ToUnixMillis(local.since);
-      held.node = options_.node_id;
-      if (!Supersedes(s, held)) return;
-    }
-    pacer_.AdoptFleetState(number, s.state, since, until, s.reason, s.node, absl::Now());
-  });
+  // Adopted on the SIP thread in batches (FlushStates): a reconnect or
+  // another node's republish brings thousands at once, more than the
+  // queue to the SIP thread holds one by one.
+  heard_states_.emplace_back(number, s);
+  if (heard_states_.size() >= kStatesPerTask) FlushStates();
   if (s.node != options_.node_id) {
     absl::MutexLock lock(&status_mu_);
     ++status_.states_taken;
@@ -144,6 +165,7 @@ absl::Status FleetSync::LoadAll(RedisLink& link, absl::Time now, bool at_start) 
     if (s->state != pacing::NumberState::kHealthy) ++paced;
     ApplyState(number, *s, at_start);
   }
+  if (!at_start) FlushStates();
   // Policy keys set live anywhere in the fleet, oldest first.
   auto policy = link.Run({"HGETALL", keys_.Policy()});
   if (!policy.ok()) return policy.status();
@@ -304,7 +326,9 @@ void FleetSync::ListenLoop() {
       store_.fleet()->Prune(now);
       next_prune_ = now + kPruneEvery;
     }
-    auto r = listen_link_->Poll(kPollWait);
+    // States heard wait at most one poll for the SIP thread.
+    auto r = listen_link_->Poll(heard_states_.empty() ? kPollWait : absl::Milliseconds(20));
+    if (r.ok() && r->kind == RedisReply::Kind::kNil) FlushStates();
     if (!r.ok()) {
       listen_link_.reset();
       Warn(absl::StrCat("redis link lost, not hearing the other nodes: ", r.status().message()), "listen-lost");

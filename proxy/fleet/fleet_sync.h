@@ -136,6 +136,7 @@ class FleetSync {
   absl::Status LoadCounts(RedisLink& link, absl::Time now, bool at_start, size_t* numbers);
   void ApplyBatch(const CountBatch& batch, absl::Time now);
   void ApplyState(metrics::E164 number, const FleetState& s, bool at_start);
+  bool FlushStates();  // false: the SIP thread's queue was full (kept for later)
   void ApplyPolicy(const FleetPolicy& p, bool at_start);
   void QueueLivePolicy();
   void PostToSip(std::function<void()> task);
@@ -176,7 +177,8 @@ class FleetSync {
 
   // listen thread only
   std::unique_ptr<RedisLink> listen_link_;
-  const std::string own_batch_header_;  // "node NAME ": this node's batches
+  std::vector<std::pair<metrics::E164, FleetState>> heard_states_;  // to adopt, next task
+  const std::string own_batch_header_;                              // "node NAME ": this node's batches
   absl::Time next_prune_ = absl::InfinitePast();
 
   mutable absl::Mutex status_mu_;

@@ -2,12 +2,31 @@
 every node within 2 s, and a node that restarts knows every quarantine and
 the fleet's live policy before its first call."""
 import os
+import socket
 import time
 
 import fleet_flow as f
 import harness as h
 
 PREEMPTED = ["15557770001", "15557770002", "15557770003"]
+BURST = 6000  # more than the SIP thread's queue holds as one task each
+
+
+def many_requests(d, lines):
+    """Sends every line on one stats-socket connection; returns the number
+    of answers read back."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(d.socket_path)
+    s.sendall(("\n".join(lines) + "\n").encode())
+    buf = b""
+    while buf.count(b"\n") < len(lines):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return buf.count(b"\n")
 
 
 def state_on(d, number):
@@ -76,6 +95,15 @@ def main():
     h.check_eq(b2.request("show policy").get("number_cpm"), 7, "the fleet's live policy on the restarted node")
     r = h.run_dialer(b2.wd, b2.port, [(late, "15550001200")], rate=10, name="after-restart")
     h.check(200 not in r["finals"], f"restarted b forwards a quarantined number: {r['finals']}")
+    # A burst: thousands of quarantines on a at once reach b all, none lost
+    # on the way to its SIP thread.
+    burst = [f"1555888{i:04d}" for i in range(BURST)]
+    answered = many_requests(a, [f"quarantine {n}" for n in burst])
+    h.check_eq(answered, BURST, "answers to the burst of quarantines")
+    before = b2.request("show info")["numbers_quarantined"]
+    h.wait_for(lambda: b2.request("show info")["numbers_quarantined"] >= BURST + len(PREEMPTED) + 1, timeout=20,
+               what=f"b to hold all {BURST} quarantines of the burst (had {before})")
+    h.check_eq(state_on(b2, burst[-1]), "quarantined", "the burst's last number on b")
     a.stop()
     b2.stop()
     print("PASS")
