@@ -5,16 +5,6 @@
 namespace sippacer::metrics {
 namespace {
 
-CodeCounts FromBucket(const BucketCounts& b) {
-  CodeCounts c;
-  c.attempts = b.attempts;
-  c.paced = b.paced;
-  c.pre_ring_603 = b.pre_ring_603;
-  c.network_blocked = b.network_blocked;
-  for (int k = 0; k < kOutcomeCount; ++k) c.by_outcome[k] = b.outcomes[k];
-  return c;
-}
-
 uint32_t Gain(uint32_t now, uint32_t before) { return now > before ? now - before : 0; }
 
 // What `now` adds to `before`, field by field (a node that restarted and
@@ -27,14 +17,6 @@ CodeCounts Added(const CodeCounts& now, const CodeCounts& before) {
   d.network_blocked = Gain(now.network_blocked, before.network_blocked);
   for (int k = 0; k < kOutcomeCount; ++k) d.by_outcome[k] = Gain(now.by_outcome[k], before.by_outcome[k]);
   return d;
-}
-
-void Accumulate(CodeCounts& into, const CodeCounts& c) {
-  into.attempts += c.attempts;
-  into.paced += c.paced;
-  into.pre_ring_603 += c.pre_ring_603;
-  into.network_blocked += c.network_blocked;
-  for (int k = 0; k < kOutcomeCount; ++k) into.by_outcome[k] += c.by_outcome[k];
 }
 
 uint16_t Clamp16(uint32_t v) { return static_cast<uint16_t>(std::min<uint32_t>(v, UINT16_MAX)); }
@@ -88,10 +70,10 @@ CodeCounts FleetCounts::SetNumber(absl::string_view node, E164 number, const Buc
     auto it = std::find_if(d.begin(), d.end(),
                            [&](const NodeBucket& b) { return b.node == n && b.counts.epoch == counts.epoch; });
     if (it == d.end()) {
-      added = FromBucket(counts);
+      added = CountsOf(counts);
       d.push_back(NodeBucket{n, counts});
     } else {
-      added = Added(FromBucket(counts), FromBucket(it->counts));
+      added = Added(CountsOf(counts), CountsOf(it->counts));
       it->counts = counts;
     }
     for (const NodeBucket& b : d) {
@@ -104,7 +86,7 @@ CodeCounts FleetCounts::SetNumber(absl::string_view node, E164 number, const Buc
 
 void FleetCounts::WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBucket>& entries, absl::Time now) {
   CodeCounts sum;
-  for (const NodeBucket& b : entries) Accumulate(sum, FromBucket(b.counts));
+  for (const NodeBucket& b : entries) AddCounts(sum, CountsOf(b.counts));
   bool inserted = false;
   uint64_t evicted = 0;
   const uint32_t index = table_.Touch(number, now, &inserted, &evicted);
@@ -137,7 +119,7 @@ void FleetCounts::SetGroup(absl::string_view node, int group, uint32_t epoch, co
     group_detail_[{group, epoch, n}] = counts;
     for (auto it = group_detail_.lower_bound({group, epoch, 0});
          it != group_detail_.end() && std::get<0>(it->first) == group && std::get<1>(it->first) == epoch; ++it) {
-      Accumulate(sum, it->second);
+      AddCounts(sum, it->second);
     }
   }
   groups_.Import(group, epoch, sum);
@@ -152,7 +134,7 @@ void FleetCounts::SetHour(absl::string_view node, int hour, const CodeCounts& co
     if (n == kNoNode) return;
     hour_detail_[{hour, n}] = counts;
     for (const auto& [key, c] : hour_detail_) {
-      if (key.first == hour) Accumulate(sum, c);
+      if (key.first == hour) AddCounts(sum, c);
     }
   }
   StoreWide(hours_[hour], sum);
@@ -240,7 +222,7 @@ std::vector<std::pair<std::string, CodeCounts>> FleetCounts::ByNode(E164 number,
   std::vector<bool> seen(nodes_.size(), false);
   for (const NodeBucket& b : it->second) {
     if (b.counts.epoch > current || current - b.counts.epoch >= buckets) continue;
-    Accumulate(per_node[b.node], FromBucket(b.counts));
+    AddCounts(per_node[b.node], CountsOf(b.counts));
     seen[b.node] = true;
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {

@@ -52,4 +52,12 @@ uint32_t CodeCounts::finals() const {
   return n;
 }
 
+void AddCounts(CodeCounts& into, const CodeCounts& c) {
+  into.attempts += c.attempts;
+  into.paced += c.paced;
+  into.pre_ring_603 += c.pre_ring_603;
+  into.network_blocked += c.network_blocked;
+  for (int k = 0; k < kOutcomeCount; ++k) into.by_outcome[k] += c.by_outcome[k];
+}
+
 }  // namespace sippacer::metrics

@@ -52,4 +52,7 @@ struct CodeCounts {
   uint32_t of(Outcome o) const { return by_outcome[static_cast<int>(o)]; }
 };
 
+// Adds `c` into `into`, field by field.
+void AddCounts(CodeCounts& into, const CodeCounts& c);
+
 }  // namespace sippacer::metrics

@@ -5,195 +5,11 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "metrics/dialing_plan.h"
 #include "metrics/changed_numbers.h"
 #include "metrics/fleet_counts.h"
-#include "metrics/group_counters.h"
-#include "metrics/group_windows.h"
-#include "metrics/number_table.h"
-#include "metrics/seqlock_text.h"
+#include "metrics/store_impl.h"
 
 namespace sippacer::metrics {
-namespace {
-
-constexpr uint32_t kNone = UINT32_MAX;
-constexpr int kMaxCountryCode = 1000;
-constexpr int kAreaCodes = 1000;
-// Route groups count in 5-minute buckets: fine enough for a 30-minute
-// route signal, 49 of them cover a 4-hour baseline.
-constexpr absl::Duration kGroupBucket = absl::Minutes(5);
-constexpr int kCountryDays = 8;  // the new-market baseline keeps a week and today
-constexpr int kReasonSlots = 4096;
-constexpr std::array<double, 10> kPddBounds = {0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 30};
-
-template <typename T>
-void Bump(std::atomic<T>& a, T by = 1) {
-  a.store(static_cast<T>(a.load(std::memory_order_relaxed) + by), std::memory_order_relaxed);
-}
-
-// Per-number counters are 16-bit to keep a number small: they saturate
-// (65,535 calls from one number in one bucket) rather than wrap.
-void SatInc(std::atomic<uint16_t>& a) {
-  const uint16_t v = a.load(std::memory_order_relaxed);
-  if (v != UINT16_MAX) a.store(static_cast<uint16_t>(v + 1), std::memory_order_relaxed);
-}
-
-int GroupBuckets(absl::Duration history) {
-  return static_cast<int>(std::max<int64_t>(12, absl::ToInt64Seconds(history) / absl::ToInt64Seconds(kGroupBucket))) +
-         1;
-}
-
-}  // namespace
-
-struct Store::Impl {
-  explicit Impl(StoreOptions o)
-      : options(std::move(o)),
-        table(options.max_numbers, BucketWidth(options.history)),
-        countries(kMaxCountryCode),
-        areas(kAreaCodes),
-        country_days(kMaxCountryCode, kCountryDays, absl::Hours(24)),
-        days_seen(new std::atomic<uint32_t>[kMaxCountryCode]) {
-    if (!options.carriers_csv_path.empty()) {
-      if (auto m = CarrierMap::Load(options.carriers_csv_path); m.ok()) carriers = *std::move(m);
-    }
-    carrier_counts = std::vector<GroupCounters>(carriers.names().size() + 1);
-    first_country_group = 1 + static_cast<int>(carrier_counts.size());
-    first_area_group = first_country_group + kMaxCountryCode;
-    groups = std::make_unique<GroupWindows>(first_area_group + kAreaCodes, GroupBuckets(options.history), kGroupBucket);
-    group_used = std::unique_ptr<std::atomic<bool>[]>(new std::atomic<bool>[groups->groups()]);
-    for (int g = 0; g < groups->groups(); ++g) group_used[g].store(false, std::memory_order_relaxed);
-    for (int cc = 0; cc < kMaxCountryCode; ++cc) days_seen[cc].store(0, std::memory_order_relaxed);
-  }
-
-  Route RouteOf(E164 callee) const {
-    Route r;
-    const int c = carriers.Lookup(callee);
-    r.carrier = 1 + (c < 0 ? static_cast<int>(carrier_counts.size()) - 1 : c);
-    r.carrier_known = c >= 0;
-    const int cc = CountryCallingCode(callee);
-    if (cc > 0 && cc < kMaxCountryCode) {
-      r.country_code = cc;
-      r.country = first_country_group + cc;
-    }
-    if (cc == 1 && DigitCount(callee) == 11) {
-      r.area_code = static_cast<int>((callee / 10'000'000) % 1000);
-      r.area = first_area_group + r.area_code;
-    }
-    return r;
-  }
-
-  void CountAttempt(const Route& r, absl::Time now) {
-    for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
-      if (g < 0) continue;
-      groups->AddAttempt(g, now);
-      group_used[g].store(true, std::memory_order_relaxed);
-    }
-    if (r.area >= 0) areas[r.area_code].AddAttempt();
-    if (r.country_code > 0 && country_days.AddAttempt(r.country_code, now) == kMinAttemptsForADay) {
-      Bump<uint32_t>(days_seen[r.country_code]);
-    }
-  }
-
-  void CountFinal(const Route& r, const CallOutcome& o) {
-    for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
-      if (g >= 0) groups->AddFinal(g, o);
-    }
-    if (r.area >= 0) areas[r.area_code].AddFinal(o);
-    if (r.country_code > 0) country_days.AddFinal(r.country_code, o);
-  }
-
-  static absl::Duration BucketWidth(absl::Duration history) {
-    // 24 buckets span the history; at least a minute, whole seconds.
-    const int64_t s = std::max<int64_t>(60, (absl::ToInt64Seconds(history) + 23) / 24);
-    return absl::Seconds(s);
-  }
-
-  int Buckets(absl::Duration window) const {
-    const int64_t w = absl::ToInt64Seconds(table.bucket_width());
-    return static_cast<int>(std::max<int64_t>(1, (absl::ToInt64Seconds(window) + w - 1) / w));
-  }
-
-  GroupCounters& CarrierOf(E164 callee) {
-    const int c = carriers.Lookup(callee);
-    return carrier_counts[c < 0 ? carrier_counts.size() - 1 : static_cast<size_t>(c)];
-  }
-  GroupCounters* CountryOf(E164 callee) {
-    const int cc = CountryCallingCode(callee);
-    return cc > 0 && cc < kMaxCountryCode ? &countries[cc] : nullptr;
-  }
-  int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
-
-  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap,
-                absl::Time now) const;
-
-  StoreOptions options;
-  NumberTable table;
-  CarrierMap carriers;
-  std::vector<GroupCounters> carrier_counts;  // names() order, then "unknown"
-  std::vector<GroupCounters> countries;       // by country calling code
-  GroupCounters hours[24];
-  GroupCounters totals;
-  std::vector<GroupCounters> areas;  // by NANP area code, since start
-  int first_country_group = 0;
-  int first_area_group = 0;
-  std::unique_ptr<GroupWindows> groups;  // pool, carriers, countries, areas
-  std::unique_ptr<std::atomic<bool>[]> group_used;
-  GroupWindows country_days;                           // per country, one bucket a UTC day
-  std::unique_ptr<std::atomic<uint32_t>[]> days_seen;  // days with kMinAttemptsForADay calls
-  std::atomic<uint64_t> evictions{0};
-  std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
-  std::atomic<uint64_t> pdd_sum_ms{0};
-  std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring
-  uint32_t next_reason = 0;                                               // writer-only
-  std::unique_ptr<FleetCounts> fleet;                                     // --redis only
-  std::unique_ptr<ChangedNumbers> changes;                                // --redis only
-
-  void Changed(E164 number) {
-    if (changes) changes->Push(number);
-  }
-};
-
-namespace {
-
-void Accumulate(CodeCounts& into, const CodeCounts& c) {
-  into.attempts += c.attempts;
-  into.paced += c.paced;
-  into.pre_ring_603 += c.pre_ring_603;
-  into.network_blocked += c.network_blocked;
-  for (int k = 0; k < kOutcomeCount; ++k) into.by_outcome[k] += c.by_outcome[k];
-}
-
-// One slot's raw window, consistent (seqlock); false for a free slot.
-bool ReadRecord(const Slot& s, NumberRecord* out) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const uint32_t s1 = s.seq.load(std::memory_order_acquire);
-    if (s1 & 1) continue;
-    NumberRecord r;
-    r.number = s.number.load(std::memory_order_relaxed);
-    r.last_seen_s = s.last_seen_s.load(std::memory_order_relaxed);
-    r.pdd_count = s.pdd_count.load(std::memory_order_relaxed);
-    r.pdd_sum_ms = s.pdd_sum_ms.load(std::memory_order_relaxed);
-    for (const Bucket& b : s.buckets) {
-      NumberRecord::BucketRecord br;
-      br.epoch = b.epoch.load(std::memory_order_relaxed);
-      br.attempts = b.attempts.load(std::memory_order_relaxed);
-      br.paced = b.paced.load(std::memory_order_relaxed);
-      br.pre_ring_603 = b.pre_ring_603.load(std::memory_order_relaxed);
-      br.network_blocked = b.network_blocked.load(std::memory_order_relaxed);
-      uint32_t any = br.attempts + br.paced;
-      for (int k = 0; k < kOutcomeCount; ++k) any += br.outcomes[k] = b.outcomes[k].load(std::memory_order_relaxed);
-      if (br.epoch != 0 && any != 0) r.buckets.push_back(br);
-    }
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (s.seq.load(std::memory_order_relaxed) != s1) continue;
-    if (r.number == 0) return false;
-    *out = std::move(r);
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 double CallsPerMinute(int64_t minute, uint16_t attempts, uint16_t prev_attempts, absl::Time now) {
   // The last 60 s, from the counts of two calendar minutes: all of this
@@ -331,7 +147,7 @@ CodeCounts Store::Window(NumberId id, absl::Duration window, absl::Time now) con
   if (!IsCurrent(id)) return c;
   const Slot& s = impl_->table.slot(id.index);
   impl_->table.SumExactWindow(s, now, window, &c);
-  if (impl_->fleet) Accumulate(c, impl_->fleet->NumberWindow(s.number.load(std::memory_order_relaxed), window, now));
+  if (impl_->fleet) AddCounts(c, impl_->fleet->NumberWindow(s.number.load(std::memory_order_relaxed), window, now));
   return c;
 }
 
@@ -353,7 +169,7 @@ std::vector<uint32_t> Store::AttemptHistory(NumberId id, absl::Duration window, 
 CodeCounts Store::PoolHour(int hour) const {
   hour = ((hour % 24) + 24) % 24;
   CodeCounts c = impl_->hours[hour].Read();
-  if (impl_->fleet) Accumulate(c, impl_->fleet->Hour(hour));
+  if (impl_->fleet) AddCounts(c, impl_->fleet->Hour(hour));
   return c;
 }
 
@@ -365,7 +181,7 @@ Route Store::RouteOf(E164 callee) const { return impl_->RouteOf(callee); }
 
 CodeCounts Store::GroupWindow(int group, absl::Duration window, absl::Time now) const {
   CodeCounts c = impl_->groups->Sum(group, window, now);
-  if (impl_->fleet) Accumulate(c, impl_->fleet->GroupWindow(group, window, now));
+  if (impl_->fleet) AddCounts(c, impl_->fleet->GroupWindow(group, window, now));
   return c;
 }
 
@@ -440,7 +256,7 @@ std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const
     return std::nullopt;
   }
   snap.window = c;
-  if (impl_->fleet) Accumulate(snap.window, impl_->fleet->NumberWindow(number, impl_->options.history, now));
+  if (impl_->fleet) AddCounts(snap.window, impl_->fleet->NumberWindow(number, impl_->options.history, now));
   snap.window_length = impl_->options.history;
   snap.last_reason_header = LastReason(NumberId{index, s.generation.load(std::memory_order_relaxed)});
   return snap;
@@ -455,7 +271,7 @@ void Store::ForEachNumber(absl::Time now, const std::function<void(const NumberS
     CodeCounts c;
     if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap, now)) continue;
     snap.window = c;
-    if (impl_->fleet) Accumulate(snap.window, impl_->fleet->NumberWindow(snap.number, impl_->options.history, now));
+    if (impl_->fleet) AddCounts(snap.window, impl_->fleet->NumberWindow(snap.number, impl_->options.history, now));
     snap.window_length = impl_->options.history;
     fn(snap);
   }
@@ -524,78 +340,6 @@ std::vector<GroupSnapshot> Store::Hours() const {
   std::vector<GroupSnapshot> out;
   for (int h = 0; h < 24; ++h) out.push_back({absl::StrCat(h), impl_->hours[h].Read()});
   return out;
-}
-
-void Store::ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const {
-  const uint32_t n = impl_->table.allocated();
-  for (uint32_t i = 0; i < n; ++i) {
-    NumberRecord r;
-    if (ReadRecord(impl_->table.slot(i), &r)) fn(r);
-  }
-}
-
-std::optional<NumberRecord> Store::ExportNumber(E164 number) const {
-  const uint32_t index = impl_->table.Find(number);
-  NumberRecord r;
-  if (index == kNone || !ReadRecord(impl_->table.slot(index), &r) || r.number != number) return std::nullopt;
-  return r;
-}
-
-void Store::ExportGroup(int group, const std::function<void(uint32_t, const CodeCounts&)>& fn) const {
-  impl_->groups->ForEachBucket(group, fn);
-}
-
-void Store::EnableFleet() {
-  Impl& m = *impl_;
-  m.fleet = std::make_unique<FleetCounts>(m.options.max_numbers, m.table.bucket_width(), m.groups->groups(),
-                                          m.groups->buckets(), kGroupBucket);
-  m.changes = std::make_unique<ChangedNumbers>();
-}
-
-FleetCounts* Store::fleet() const { return impl_->fleet.get(); }
-absl::Duration Store::bucket_width() const { return impl_->table.bucket_width(); }
-absl::Duration Store::group_bucket_width() const { return kGroupBucket; }
-ChangedNumbers* Store::changes() const { return impl_->changes.get(); }
-
-CodeCounts Store::LocalWindow(E164 number, absl::Duration window, absl::Time now) const {
-  CodeCounts c;
-  const uint32_t index = impl_->table.Find(number);
-  if (index == kNone) return c;
-  const Slot& s = impl_->table.slot(index);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const uint32_t s1 = s.seq.load(std::memory_order_acquire);
-    if (s1 & 1) continue;
-    CodeCounts tmp;
-    const E164 found = s.number.load(std::memory_order_relaxed);
-    impl_->table.SumExactWindow(s, now, window, &tmp);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (s.seq.load(std::memory_order_relaxed) != s1) continue;
-    return found == number ? tmp : c;
-  }
-  return c;
-}
-
-NumberId Store::ImportNumber(const NumberRecord& r, absl::Time now) {
-  const NumberId id = Touch(r.number, now);
-  if (!IsCurrent(id)) return id;
-  NumberTable& t = impl_->table;
-  Slot& s = t.slot(id.index);
-  const uint32_t oldest = t.EpochOf(now) - kWindowBuckets + 1;
-  t.BeginWrite(s);
-  s.last_seen_s.store(r.last_seen_s, std::memory_order_relaxed);
-  s.pdd_count.store(r.pdd_count, std::memory_order_relaxed);
-  s.pdd_sum_ms.store(r.pdd_sum_ms, std::memory_order_relaxed);
-  for (const NumberRecord::BucketRecord& br : r.buckets) {
-    if (br.epoch < oldest || br.epoch > t.EpochOf(now)) continue;  // aged out while we were down
-    Bucket& b = ResetIfStale(s.buckets[br.epoch % kWindowBuckets], br.epoch);
-    b.attempts.store(br.attempts, std::memory_order_relaxed);
-    b.paced.store(br.paced, std::memory_order_relaxed);
-    b.pre_ring_603.store(br.pre_ring_603, std::memory_order_relaxed);
-    b.network_blocked.store(br.network_blocked, std::memory_order_relaxed);
-    for (int k = 0; k < kOutcomeCount; ++k) b.outcomes[k].store(br.outcomes[k], std::memory_order_relaxed);
-  }
-  t.EndWrite(s);
-  return id;
 }
 
 CodeCounts Store::Totals() const { return impl_->totals.Read(); }

@@ -78,6 +78,10 @@ struct NumberRecord {
   std::vector<BucketRecord> buckets;  // only the non-empty ones
 };
 
+// One bucket's counts as CodeCounts, and back (saturating at 16 bits).
+CodeCounts CountsOf(const NumberRecord::BucketRecord& b);
+NumberRecord::BucketRecord BucketOf(uint32_t epoch, const CodeCounts& c);
+
 struct GroupSnapshot {
   std::string key;  // carrier name, "+44", "212" (area code) or "13" (hour)
   CodeCounts counts;

@@ -137,7 +137,7 @@ void FleetSync::ApplyBatch(const CountBatch& batch, absl::Time now) {
   metrics::FleetCounts& fleet = *store_.fleet();
   std::vector<std::pair<metrics::E164, metrics::CodeCounts>> calls;
   for (const auto& l : batch.numbers) {
-    const metrics::CodeCounts added = fleet.SetNumber(batch.node, l.number, ToBucket(l.epoch, l.counts), now);
+    const metrics::CodeCounts added = fleet.SetNumber(batch.node, l.number, metrics::BucketOf(l.epoch, l.counts), now);
     if (added.finals() > 0) calls.emplace_back(l.number, added);
   }
   for (const auto& l : batch.groups) {
@@ -238,7 +238,7 @@ absl::Status FleetSync::LoadCounts(RedisLink& link, absl::Time now, bool at_star
               metrics::NumberRecord own;
               own.number = number;
               own.last_seen_s = absl::ToUnixSeconds(now);
-              own.buckets.push_back(ToBucket(f.epoch, *counts));
+              own.buckets.push_back(metrics::BucketOf(f.epoch, *counts));
               store_.ImportNumber(own, now);
             }
             continue;
@@ -261,7 +261,7 @@ absl::Status FleetSync::LoadCounts(RedisLink& link, absl::Time now, bool at_star
           // Before traffic: windows only, no evidence (the pacer's evidence
           // starts afresh at a start, as it does alone).
           for (const auto& l : batch.numbers)
-            store_.fleet()->SetNumber(batch.node, l.number, ToBucket(l.epoch, l.counts), now);
+            store_.fleet()->SetNumber(batch.node, l.number, metrics::BucketOf(l.epoch, l.counts), now);
           for (const auto& l : batch.groups)
             store_.fleet()->SetGroup(batch.node, group_index_[l.group], l.epoch, l.counts, now);
         } else {
@@ -281,13 +281,16 @@ absl::Status FleetSync::LoadAtStart(absl::Time now) {
             absl::StrCat("starting without the fleet's windows and states (degraded): ", link.status().message()));
     return absl::OkStatus();
   }
+  // Subscribed before reading: what changes meanwhile waits on the channel
+  // for the listen thread, which then needs no second full read.
+  if (!OpenSubscription().ok()) listen_link_.reset();
   if (auto s = LoadAll(**link, now, /*at_start=*/true); !s.ok()) {
     LogLine("WARN", "fleet", absl::StrCat("starting with part of the fleet's windows and states: ", s.message()));
   }
   return absl::OkStatus();
 }
 
-absl::Status FleetSync::Subscribe() {
+absl::Status FleetSync::OpenSubscription() {
   auto link = RedisLink::Connect(options_.target, kRedisTimeout);
   if (!link.ok()) return link.status();
   (*link)->Append({"SUBSCRIBE", keys_.CountsChannel(), keys_.StatesChannel(), keys_.PolicyChannel()});
@@ -296,6 +299,11 @@ absl::Status FleetSync::Subscribe() {
     if (!r.ok()) return r.status();
   }
   listen_link_ = *std::move(link);
+  return absl::OkStatus();
+}
+
+absl::Status FleetSync::Subscribe() {
+  if (auto s = OpenSubscription(); !s.ok()) return s;
   // Subscribed first, then read everything: what changes meanwhile arrives
   // on the channel after it.
   auto loader = RedisLink::Connect(options_.target, kRedisTimeout);
@@ -305,6 +313,10 @@ absl::Status FleetSync::Subscribe() {
 
 void FleetSync::ListenLoop() {
   absl::Time next_connect = absl::InfinitePast();
+  if (listen_link_ != nullptr) {  // opened by LoadAtStart
+    absl::MutexLock lock(&status_mu_);
+    status_.listening = true;
+  }
   while (!stop_.load()) {
     const absl::Time now = absl::Now();
     if (listen_link_ == nullptr) {

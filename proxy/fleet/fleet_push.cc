@@ -70,6 +70,15 @@ int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
 
 std::string Field(absl::string_view node, uint32_t epoch) { return absl::StrCat(node, "/", epoch); }
 
+// "KEY=VALUE" of each of `keys` in `policy`, as `set policy` takes them.
+std::vector<std::string> SettingsOf(const std::vector<std::string>& keys, const pacing::Policy& policy) {
+  std::vector<std::string> out;
+  for (const pacing::PolicySetting& s : pacing::PolicySettings(policy)) {
+    if (std::find(keys.begin(), keys.end(), s.key) != keys.end()) out.push_back(absl::StrCat(s.key, "=", s.text));
+  }
+  return out;
+}
+
 }  // namespace
 
 FleetKeys::FleetKeys(const metrics::Store& store)
@@ -121,13 +130,8 @@ void FleetSync::OnLocalPolicyChange(const pacing::Policy& before, const pacing::
   out->node = options_.node_id;
   out->at_ms = Ms(at);
   out->by = by;
-  const std::vector<std::string> changed = pacing::ChangedPolicyKeys(before, after);
-  for (const pacing::PolicySetting& s : pacing::PolicySettings(after)) {
-    if (std::find(changed.begin(), changed.end(), s.key) != changed.end()) {
-      out->settings.push_back(absl::StrCat(s.key, "=", s.text));
-      policy_at_[s.key] = {out->at_ms, out->node};
-    }
-  }
+  out->settings = SettingsOf(pacing::ChangedPolicyKeys(before, after), after);
+  for (const std::string& kv : out->settings) policy_at_[kv.substr(0, kv.find('='))] = {out->at_ms, out->node};
   if (out->settings.empty() || !outgoing_policy_.push(out)) {
     if (!out->settings.empty()) Warn("policy changes come faster than they reach redis: one dropped", "policy-queue");
     delete out;
@@ -143,11 +147,8 @@ void FleetSync::QueueLivePolicy() {
   p.node = options_.node_id;
   p.at_ms = Ms(origin.at);
   p.by = origin.by;
-  const std::vector<std::string> live = pacing::ChangedPolicyKeys(pacer_.flag_policy(), pacer_.policy());
-  for (const pacing::PolicySetting& s : pacing::PolicySettings(pacer_.policy())) {
-    if (std::find(live.begin(), live.end(), s.key) != live.end())
-      p.settings.push_back(absl::StrCat(s.key, "=", s.text));
-  }
+  const pacing::Policy live = pacer_.policy();
+  p.settings = SettingsOf(pacing::ChangedPolicyKeys(pacer_.flag_policy(), live), live);
   if (!p.settings.empty()) pending_policy_.insert(pending_policy_.begin(), std::move(p));
 }
 
@@ -293,10 +294,10 @@ absl::Status FleetSync::PushOnce(absl::Time now, bool everything) {
       // came in at the turn) can have changed since the last push.
       if (!everything && b.epoch + 1 < newest) continue;
       const std::string key = keys_.Number(r.number, b.epoch);
-      link.Append({"HSET", key, options_.node_id, EncodeCounts(ToCounts(b))});
+      link.Append({"HSET", key, options_.node_id, EncodeCounts(metrics::CountsOf(b))});
       link.Append({"EXPIRE", key, ttl});
       queued += 2;
-      batch.numbers.push_back({r.number, b.epoch, ToCounts(b)});
+      batch.numbers.push_back({r.number, b.epoch, metrics::CountsOf(b)});
     }
   };
   absl::Status status;

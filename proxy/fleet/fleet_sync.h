@@ -131,7 +131,8 @@ class FleetSync {
   void QueueAllStates(absl::Time now);
   // listen thread (fleet_listen.cc)
   void ListenLoop();
-  absl::Status Subscribe();
+  absl::Status OpenSubscription();  // the listen link, subscribed
+  absl::Status Subscribe();         // and everything read again (a reconnect)
   absl::Status LoadAll(RedisLink& link, absl::Time now, bool at_start);
   absl::Status LoadCounts(RedisLink& link, absl::Time now, bool at_start, size_t* numbers);
   void ApplyBatch(const CountBatch& batch, absl::Time now);

@@ -13,8 +13,6 @@ namespace {
 
 constexpr int kCountFields = 4 + metrics::kOutcomeCount;
 
-uint16_t Clamp16(uint32_t v) { return static_cast<uint16_t>(std::min<uint32_t>(v, UINT16_MAX)); }
-
 }  // namespace
 
 bool ValidNodeId(absl::string_view id) {
@@ -44,27 +42,6 @@ std::optional<metrics::CodeCounts> DecodeCounts(absl::string_view text) {
   c.network_blocked = v[3];
   for (int k = 0; k < metrics::kOutcomeCount; ++k) c.by_outcome[k] = v[4 + k];
   return c;
-}
-
-metrics::CodeCounts ToCounts(const metrics::NumberRecord::BucketRecord& b) {
-  metrics::CodeCounts c;
-  c.attempts = b.attempts;
-  c.paced = b.paced;
-  c.pre_ring_603 = b.pre_ring_603;
-  c.network_blocked = b.network_blocked;
-  for (int k = 0; k < metrics::kOutcomeCount; ++k) c.by_outcome[k] = b.outcomes[k];
-  return c;
-}
-
-metrics::NumberRecord::BucketRecord ToBucket(uint32_t epoch, const metrics::CodeCounts& c) {
-  metrics::NumberRecord::BucketRecord b;
-  b.epoch = epoch;
-  b.attempts = Clamp16(c.attempts);
-  b.paced = Clamp16(c.paced);
-  b.pre_ring_603 = Clamp16(c.pre_ring_603);
-  b.network_blocked = Clamp16(c.network_blocked);
-  for (int k = 0; k < metrics::kOutcomeCount; ++k) b.outcomes[k] = Clamp16(c.by_outcome[k]);
-  return b;
 }
 
 std::string EncodeBatch(const CountBatch& b) {

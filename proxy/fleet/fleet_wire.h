@@ -32,8 +32,6 @@ bool ValidNodeId(absl::string_view id);
 
 std::string EncodeCounts(const metrics::CodeCounts& c);
 std::optional<metrics::CodeCounts> DecodeCounts(absl::string_view text);
-metrics::CodeCounts ToCounts(const metrics::NumberRecord::BucketRecord& b);
-metrics::NumberRecord::BucketRecord ToBucket(uint32_t epoch, const metrics::CodeCounts& c);
 
 struct CountBatch {
   std::string node;

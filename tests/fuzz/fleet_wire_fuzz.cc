@@ -72,7 +72,7 @@ void CheckBatch(absl::string_view text) {
   metrics::FleetCounts fleet(64, absl::Seconds(kBucketS), kGroups, 13, absl::Minutes(5));
   for (const auto& l : b->numbers) {
     const absl::Time now = absl::FromUnixSeconds(static_cast<int64_t>(l.epoch) * kBucketS + kBucketS / 2);
-    const metrics::BucketCounts bucket = ToBucket(l.epoch, l.counts);
+    const metrics::BucketCounts bucket = metrics::BucketOf(l.epoch, l.counts);
     fleet.SetNumber(b->node, l.number, bucket, now);
     FUZZ_CHECK(Zero(fleet.SetNumber(b->node, l.number, bucket, now)));
     fleet.NumberWindow(l.number, absl::Hours(4), now);

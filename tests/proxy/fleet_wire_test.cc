@@ -62,11 +62,11 @@ TEST_CASE("fleet wire: counts of the wrong shape are refused", "[proxy][fleet]")
 TEST_CASE("fleet wire: buckets clamp to 16 bits, and read back", "[proxy][fleet]") {
   CodeCounts c = Sample(0);
   c.attempts = 70000;
-  const metrics::NumberRecord::BucketRecord b = ToBucket(42, c);
+  const metrics::NumberRecord::BucketRecord b = metrics::BucketOf(42, c);
   CHECK(b.epoch == 42);
   CHECK(b.attempts == UINT16_MAX);
   CHECK(b.pre_ring_603 == 7);
-  const CodeCounts back = ToCounts(b);
+  const CodeCounts back = metrics::CountsOf(b);
   CHECK(back.attempts == UINT16_MAX);
   CHECK(back.by_outcome == c.by_outcome);
 }
