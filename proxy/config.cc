@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -236,6 +237,18 @@ absl::StatusOr<Config> BuildConfig(const FlagValues& f) {
   if (!absl::ParseDuration(f.trunk_timeout, &c.trunk_timeout) || c.trunk_timeout < absl::Seconds(2) ||
       c.trunk_timeout > absl::Seconds(64)) {
     return FlagError("trunk_timeout", absl::StrCat("'", f.trunk_timeout, "' is not a duration from 2s to 64s"));
+  }
+  if (!f.timer_j.empty()) {
+    absl::Duration j;
+    if (!absl::ParseDuration(f.timer_j, &j) || j < absl::Seconds(1) || j > absl::Seconds(64)) {
+      return FlagError("timer_j", absl::StrCat("'", f.timer_j, "' is not a duration from 1s to 64s"));
+    }
+    // Only the patched sofia-sip (third_party/sofia-sip, patch 0014) sets
+    // Timer J apart from the other 64*T1 timers.
+    if (std::string_view(SIPPACER_SOFIA_BUILD) != "patched") {
+      return FlagError("timer_j", "needs sofia-sip with sippacer's patches (this build uses the stock package)");
+    }
+    c.timer_j = j;
   }
   const bool any_tls = std::any_of(c.trunks.begin(), c.trunks.end(), [](const TrunkSpec& t) { return t.tls(); });
   if (any_tls) {

@@ -36,6 +36,7 @@ struct FlagValues {
   std::string tcp_idle_timeout = "2m";
   std::string ring_timeout = "185s";
   std::string trunk_timeout = "32s";
+  std::string timer_j;  // "": 64*T1, that is --trunk_timeout
   std::string dns_resolv_conf;
   std::string tls_listen, tls_cert, tls_key, tls_ca = "/etc/ssl/certs/ca-certificates.crt";
   bool tls_verify = true;
@@ -63,7 +64,10 @@ struct Config {
   size_t tcp_max_per_source = 64;
   absl::Duration ring_timeout = absl::Seconds(185);  // SIP Timer C: after a 1xx, no final for this long
   absl::Duration trunk_timeout = absl::Seconds(32);  // SIP Timer B (64*T1): no answer at all from a trunk target
-  std::string dns_resolv_conf;                       // sofia's resolver; "" = /etc/resolv.conf
+  // SIP Timer J: an answered non-INVITE request (BYE ...) over UDP is kept to
+  // answer its retransmission again. Unset: 64*T1 (trunk_timeout), RFC 3261's.
+  std::optional<absl::Duration> timer_j;
+  std::string dns_resolv_conf;  // sofia's resolver; "" = /etc/resolv.conf
   // TLS toward trunks (sips: or ;transport=tls), when one is configured.
   std::optional<HostPort> tls_listen;  // our TLS address (Via, Contact)
   std::string tls_cert, tls_key;       // our client certificate, optional (PEM files)

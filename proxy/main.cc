@@ -52,6 +52,9 @@ ABSL_FLAG(int32_t, tcp_max_per_source, 64, "inbound TCP connections one IP addre
 ABSL_FLAG(std::string, trunk_timeout, "32s",
           "an INVITE with no answer at all from a trunk target for this long goes to the next target or trunk "
           "(SIP Timer B, 64*T1; also sofia's other 64*T1 timers)");
+ABSL_FLAG(std::string, timer_j, "",
+          "an answered BYE (or other non-INVITE request) over UDP is kept this long to answer its retransmission "
+          "again (SIP Timer J, 1s to 64s; default 64*T1, that is --trunk_timeout); patched sofia-sip only");
 ABSL_FLAG(std::string, dns_resolv_conf, "",
           "resolv.conf for trunk names (RFC 3263: NAPTR, SRV, A); sofia's extra 'port N' line sets the DNS port");
 ABSL_FLAG(std::string, tls_listen, "", "our TLS address toward TLS trunks (default: --listen's host, port 5061)");
@@ -85,7 +88,7 @@ const std::vector<sippacer::flags::FlagGroup>& FlagGroups() {
   static const auto* groups = new std::vector<sippacer::flags::FlagGroup>{
       {"Relay",
        {"listen", "allow", "caller_id", "no_number", "pass_headers", "strip_headers", "refer", "ring_timeout",
-        "tcp_idle_timeout", "tcp_max_connections", "tcp_max_per_source"}},
+        "tcp_idle_timeout", "tcp_max_connections", "tcp_max_per_source", "timer_j"}},
       {"Trunks and TLS",
        {"trunk", "trunks_file", "trunk_listen", "trunk_auth_user", "trunk_auth_password_file", "trunk_timeout",
         "dns_resolv_conf", "tls_listen", "tls_cert", "tls_key", "tls_ca", "tls_verify"}},
@@ -178,6 +181,7 @@ int main(int argc, char** argv) {
   f.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
   f.ring_timeout = absl::GetFlag(FLAGS_ring_timeout);
   f.trunk_timeout = absl::GetFlag(FLAGS_trunk_timeout);
+  f.timer_j = absl::GetFlag(FLAGS_timer_j);
   f.dns_resolv_conf = absl::GetFlag(FLAGS_dns_resolv_conf);
   f.tls_listen = absl::GetFlag(FLAGS_tls_listen);
   f.tls_cert = absl::GetFlag(FLAGS_tls_cert);

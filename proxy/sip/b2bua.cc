@@ -158,6 +158,11 @@ absl::Status B2bua::Start() {
       // Timer B: how long a trunk target may stay silent before the next
       // SRV target, or the next trunk (FailOver), is tried.
       NTATAG_SIP_T1X64(static_cast<unsigned>(absl::ToInt64Milliseconds(config_.trunk_timeout))),
+#ifdef SIPPACER_SOFIA_PATCHED
+      // Timer J: every BYE we answer keeps its server transaction this long
+      // (64*T1 unless --timer_j says otherwise; Config refuses it on stock).
+      NTATAG_TIMER_J(config_.timer_j ? static_cast<unsigned>(absl::ToInt64Milliseconds(*config_.timer_j)) : 0u),
+#endif
       // Trunk names resolve through sofia's asynchronous resolver (RFC 3263).
       TAG_IF(!config_.dns_resolv_conf.empty(), SRESTAG_RESOLV_CONF(config_.dns_resolv_conf.c_str())),
       // Never switch a large INVITE to TCP toward a UDP-only carrier.

@@ -49,6 +49,7 @@ cases = [
     (["--trunk=sips:carrier.example.net", "--tls_ca=/nonexistent/ca.pem"], "--tls_ca"),
     (["--trunk=sips:carrier.example.net", "--tls_cert=/nonexistent/c.pem"], "--tls_cert"),
     ([T, "--trunk_timeout=1s"], "--trunk_timeout"),
+    ([T, "--timer_j=0s"], "--timer_j"),
     ([T, "--dns_resolv_conf=/nonexistent/resolv.conf"], "--dns_resolv_conf"),
     ([T, "--trunks_file=/etc/hostname"], "--trunks_file"),
     ([T, "--allow=10.0.0.0/33"], "--allow"),

@@ -3,8 +3,10 @@ patch 0012): after answered calls the dialer hangs up, once T4 (5 s) has
 passed, no client transaction is left (the INVITEs answered 2xx and the ACKs
 sent are freed when the call ends, not kept 32 s) and the only server
 transactions left are the BYEs, which Timer J keeps 32 s to answer a
-retransmitted BYE again. The stock sofia-sip keeps the INVITEs and both
-ACKs too: there the counts are printed, not checked."""
+retransmitted BYE again. With --timer_j=2s (patch 0014) those go too. The
+stock sofia-sip keeps the INVITEs and the ACKs: there the counts are
+printed, not checked, and --timer_j is refused at start (exit 2)."""
+import subprocess
 import time
 
 import harness as h
@@ -25,5 +27,22 @@ if info["sofia_sip"] == "patched":
 else:
     print(f"stock sofia-sip, 7 s after the calls: server {counts[0]}, client {counts[1]} transactions")
 d.stop()
+
+if info["sofia_sip"] == "patched":
+    d = h.Daemon(wd, carrier.port, extra=["--timer_j=2s"]).start()
+    res = h.run_dialer(wd, d.port, [("15551230002", f"1555000{i:04d}") for i in range(CALLS)], rate=20,
+                       name="timer_j")
+    h.check_eq(res["successful"], CALLS, "answered calls with --timer_j=2s")
+    h.wait_idle(d)
+    time.sleep(7)
+    info = d.request("show info")
+    h.check_eq((info["sip_server_transactions"], info["sip_client_transactions"]), (0, 0),
+               f"transactions 7 s after the calls, --timer_j=2s: {info}")
+    d.stop()
+else:
+    p = subprocess.run([h.SIPPACER_BIN, f"--trunk=127.0.0.1:{carrier.port}", "--timer_j=5s"],
+                       capture_output=True, text=True, timeout=10)
+    h.check_eq(p.returncode, 2, f"--timer_j on the stock build: {p.stderr}")
+    h.check("--timer_j" in p.stderr, f"the error names the flag: {p.stderr}")
 carrier.stop()
 print("relay transactions freed: ok")

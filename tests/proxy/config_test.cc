@@ -37,6 +37,22 @@ TEST_CASE("the defaults make a valid config", "[proxy]") {
   CHECK(c->caller_id.size() == 2);
 }
 
+TEST_CASE("Timer J follows 64*T1 unless set, and only the patched sofia-sip sets it apart", "[proxy]") {
+  auto c = BuildConfig(Defaults());
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->timer_j.has_value());
+  FlagValues f = Defaults();
+  f.timer_j = "5s";
+  c = BuildConfig(f);
+  if (std::string(SIPPACER_SOFIA_BUILD) == "patched") {
+    REQUIRE(c.ok());
+    CHECK(c->timer_j == absl::Seconds(5));
+  } else {
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().rfind("--timer_j:", 0) == 0);
+  }
+}
+
 TEST_CASE("each bad flag is named in the error", "[proxy]") {
   struct Case {
     void (*mutate)(FlagValues&);
@@ -67,6 +83,9 @@ TEST_CASE("each bad flag is named in the error", "[proxy]") {
       {[](FlagValues& f) { f.decision.max_numbers = 0; }, "--max_numbers:"},
       {[](FlagValues& f) { f.trunk_listen = "127.0.0.1:5060"; }, "--trunk_listen:"},
       {[](FlagValues& f) { f.trunk_auth_user = "bob"; }, "--trunk_auth_password_file:"},
+      {[](FlagValues& f) { f.timer_j = "500ms"; }, "--timer_j:"},
+      {[](FlagValues& f) { f.timer_j = "65s"; }, "--timer_j:"},
+      {[](FlagValues& f) { f.timer_j = "soon"; }, "--timer_j:"},
   };
   for (const Case& c : cases) {
     FlagValues f = Defaults();
