@@ -96,6 +96,12 @@ struct Call {
   nta_outgoing_t* ack_target_dialer = nullptr;  // A leg: a relayed re-INVITE
   uint32_t ack_cseq_from_dialer = 0;
   uint32_t ack_cseq_from_trunk = 0;
+  // The last ACK we sent on each leg, held until the next one or the call's
+  // end: a 2xx the peer sends again (our ACK was lost) finds it and sofia
+  // sends it again. Destroyed at once, it is gone (sofia-sip patch 0012
+  // frees it) and that 2xx is dropped: the peer gives the call up.
+  nta_outgoing_t* ack_sent_trunk = nullptr;
+  nta_outgoing_t* ack_sent_dialer = nullptr;
   su_timer_t* session_timer = nullptr;  // the session interval (RFC 4028), once negotiated
   auth_client_t* auth = nullptr;        // trunk digest credentials, once challenged
   int auth_attempts = 0;

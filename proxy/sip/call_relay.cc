@@ -232,7 +232,10 @@ void B2bua::SendAck(Call* call, bool to_trunk, nta_outgoing_t* target, const sip
       nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, TPTAG_IDENT(TportIdent(to_trunk)),
                            SIPTAG_CSEQ(cseq), SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type : nullptr),
                            SIPTAG_PAYLOAD(ack ? ack->sip_payload : nullptr), TAG_END());
-  if (o) nta_outgoing_destroy(o);
+  if (o == nullptr) return;
+  nta_outgoing_t*& sent = to_trunk ? call->ack_sent_trunk : call->ack_sent_dialer;
+  if (sent != nullptr) nta_outgoing_destroy(sent);
+  sent = o;
 }
 
 void B2bua::CancelWhenProvisional(nta_outgoing_t* invite, bool* pending) {
@@ -481,6 +484,9 @@ void B2bua::Reap() {
     if (call->reinvite_from_trunk) nta_incoming_destroy(call->reinvite_from_trunk);
     for (nta_outgoing_t* target : {call->ack_target_trunk, call->ack_target_dialer}) {
       if (target != nullptr && target != call->b_invite) nta_outgoing_destroy(target);
+    }
+    for (nta_outgoing_t* sent : {call->ack_sent_trunk, call->ack_sent_dialer}) {
+      if (sent != nullptr) nta_outgoing_destroy(sent);
     }
     if (call->b_invite) nta_outgoing_destroy(call->b_invite);
     if (call->a_invite) nta_incoming_destroy(call->a_invite);
