@@ -13,11 +13,13 @@ largest after it, and the calls SIPp saw fail. Exits 1 if any call failed
 or the RSS grew by more than 5% after 60 s."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness as h  # noqa: E402  (the stats-socket request the tests use)
 
 WARM_S = 60  # Timer J (32 s) filled, and some
 
@@ -28,20 +30,6 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def show_info(path):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(b"show info\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data)
 
 
 def daemon_pid(sock):
@@ -83,7 +71,7 @@ def main():
     while run.poll() is None:
         time.sleep(10)
         try:
-            info, rss = show_info(sock), rss_mb(pid)
+            info, rss = h.stats_request(sock, "show info"), rss_mb(pid)
         except (OSError, ValueError):
             continue
         t = time.time() - start

@@ -121,20 +121,7 @@ class Daemon:
 
     def request(self, line, timeout=5):
         """Sends one stats-socket request, returns the decoded JSON answer."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.socket_path)
-            s.sendall(line.encode() + b"\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        finally:
-            s.close()
-        return json.loads(buf.decode())
+        return stats_request(self.socket_path, line, timeout)
 
     def stop(self, expect_rc=0, timeout=15):
         if self.proc is None or self.proc.poll() is not None:
@@ -446,6 +433,24 @@ def header(msg, name):
 
 def first_line(msg):
     return msg.split("\n", 1)[0].strip()
+
+
+def stats_request(socket_path, line, timeout=5):
+    """Sends one request to a daemon's stats socket, returns the decoded JSON answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(socket_path)
+        s.sendall(line.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    return json.loads(buf.decode())
 
 
 def wait_idle(daemon, timeout=15):
