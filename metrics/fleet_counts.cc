@@ -41,7 +41,10 @@ CodeCounts LoadWide(const WideBucket& b) {
 
 FleetCounts::FleetCounts(size_t max_numbers, absl::Duration bucket_width, int groups, int group_buckets,
                          absl::Duration group_width)
-    : table_(max_numbers, bucket_width), groups_(groups, group_buckets, group_width) {}
+    : table_(max_numbers, bucket_width * (kWindowBuckets - 1), bucket_width),
+      windows_(max_numbers),
+      width_(bucket_width),
+      groups_(groups, group_buckets, group_width) {}
 
 uint16_t FleetCounts::NodeIndex(absl::string_view node) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -89,10 +92,12 @@ void FleetCounts::WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBu
   for (const NodeBucket& b : entries) AddCounts(sum, CountsOf(b.counts));
   bool inserted = false;
   uint64_t evicted = 0;
-  const uint32_t index = table_.Touch(number, now, &inserted, &evicted);
+  const uint32_t index = table_.Touch(number, now, &inserted, &evicted, [this](uint32_t i) {
+    for (Bucket& b : windows_.At(i).buckets) b.epoch.store(0, std::memory_order_relaxed);
+  });
   if (index == UINT32_MAX) return;
   Slot& s = table_.slot(index);
-  Bucket& b = s.buckets[epoch % kWindowBuckets];
+  Bucket& b = windows_.At(index).buckets[epoch % kWindowBuckets];
   if (b.epoch.load(std::memory_order_relaxed) > epoch) return;  // a newer bucket holds the place
   table_.BeginWrite(s);
   ResetIfStale(b, epoch);
@@ -166,12 +171,14 @@ CodeCounts FleetCounts::NumberWindow(E164 number, absl::Duration window, absl::T
   const uint32_t index = table_.Find(number);
   if (index == UINT32_MAX) return {};
   const Slot& s = *table_.SlotAt(index);
+  const BucketWindow* w = windows_.Find(index);
+  if (w == nullptr) return {};
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const uint32_t s1 = s.seq.load(std::memory_order_acquire);
     if (s1 & 1) continue;
     CodeCounts c;
     const E164 found = s.number.load(std::memory_order_relaxed);
-    table_.SumExactWindow(s, now, window, &c);
+    SumBuckets(*w, width_, now, window, &c);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) != s1) continue;
     return found == number ? c : CodeCounts{};
@@ -183,6 +190,8 @@ void FleetCounts::AddAttemptHistory(E164 number, absl::Time now, std::vector<uin
   const uint32_t index = table_.Find(number);
   if (index == UINT32_MAX || history->empty()) return;
   const Slot& s = *table_.SlotAt(index);
+  const BucketWindow* w = windows_.Find(index);
+  if (w == nullptr) return;
   const uint32_t epoch = table_.EpochOf(now);
   const auto n = static_cast<uint32_t>(history->size());
   for (int attempt = 0; attempt < 1000; ++attempt) {
@@ -190,7 +199,7 @@ void FleetCounts::AddAttemptHistory(E164 number, absl::Time now, std::vector<uin
     if (s1 & 1) continue;
     std::vector<uint32_t> add(history->size(), 0);
     const E164 found = s.number.load(std::memory_order_relaxed);
-    for (const Bucket& b : s.buckets) {
+    for (const Bucket& b : w->buckets) {
       const uint32_t e = b.epoch.load(std::memory_order_relaxed);
       if (e > epoch || epoch - e >= n) continue;
       add[n - 1 - (epoch - e)] = b.attempts.load(std::memory_order_relaxed);

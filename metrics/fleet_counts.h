@@ -6,7 +6,7 @@
 // values, never as increments: a retry, a replay after an outage or a node
 // that publishes twice cannot count a call twice. This keeps every other
 // node's latest values and, per number, bucket and group, their sum. The sums
-// live in a NumberTable and GroupWindows with one writer (the fleet listener
+// live in a NumberTable with BucketWindows beside it, and GroupWindows, with one writer (the fleet listener
 // thread) and lock-free readers (the SIP thread, through Store).
 //
 // The per-node detail, needed to turn a node's new value into a sum and for
@@ -30,8 +30,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "metrics/bucket_window.h"
 #include "metrics/group_windows.h"
 #include "metrics/number_table.h"
+#include "metrics/slot_array.h"
 #include "metrics/store.h"
 
 namespace sippacer::metrics {
@@ -84,7 +86,9 @@ class FleetCounts {
   uint16_t NodeIndex(absl::string_view node);
   void WriteSum(E164 number, uint32_t epoch, const std::vector<NodeBucket>& entries, absl::Time now);
 
-  NumberTable table_;  // per number and bucket: the sum over the other nodes
+  NumberTable table_;                // the numbers other nodes counted
+  SlotArray<BucketWindow> windows_;  // beside table_: per bucket, the sum over the other nodes
+  const absl::Duration width_;
   GroupWindows groups_;
   WideBucket hours_[24];
 

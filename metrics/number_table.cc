@@ -22,8 +22,11 @@ void Bump(std::atomic<T>& a, T by = 1) {
 
 }  // namespace
 
-NumberTable::NumberTable(size_t max_numbers, absl::Duration bucket_width)
-    : max_numbers_(max_numbers), width_(bucket_width), chunks_(max_numbers / kChunk + 1) {
+NumberTable::NumberTable(size_t max_numbers, absl::Duration history, absl::Duration bucket_width)
+    : max_numbers_(max_numbers),
+      width_(bucket_width),
+      history_s_(std::max<int64_t>(1, absl::ToInt64Seconds(history))),
+      chunks_(max_numbers / kChunk + 1) {
   uint64_t cap = 1024;
   while (cap < 2 * static_cast<uint64_t>(max_numbers)) cap <<= 1;
   mask_ = cap - 1;
@@ -57,56 +60,17 @@ void NumberTable::EndWrite(Slot& s) const {
   s.seq.store(s.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
-Bucket& NumberTable::CurrentBucket(Slot& s, absl::Time now) const {
-  const uint32_t epoch = EpochOf(now);
-  return ResetIfStale(s.buckets[epoch % kWindowBuckets], epoch);
+void NumberTable::SumWindow(const Slot& s, absl::Time now, absl::Duration window, CodeCounts* out) const {
+  SumLog(s.log, absl::ToUnixSeconds(now), absl::ToInt64Seconds(window), out);
 }
 
-Bucket& ResetIfStale(Bucket& b, uint32_t epoch) {
-  if (b.epoch.load(std::memory_order_relaxed) != epoch) {
-    b.attempts.store(0, std::memory_order_relaxed);
-    b.paced.store(0, std::memory_order_relaxed);
-    b.pre_ring_603.store(0, std::memory_order_relaxed);
-    b.network_blocked.store(0, std::memory_order_relaxed);
-    for (auto& o : b.outcomes) o.store(0, std::memory_order_relaxed);
-    b.epoch.store(epoch, std::memory_order_relaxed);
-  }
-  return b;
+void NumberTable::CountWindow(Slot& s, absl::Time now, absl::Duration window, CodeCounts* out) const {
+  metrics::CountWindow(s.log, absl::ToUnixSeconds(now), absl::ToInt64Seconds(window), out);
 }
 
-void NumberTable::SumWindow(const Slot& s, uint32_t now_epoch, int buckets, CodeCounts* out) const {
-  buckets = std::min(buckets, kWindowBuckets);
-  for (const Bucket& b : s.buckets) {
-    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
-    if (e > now_epoch || now_epoch - e >= static_cast<uint32_t>(buckets)) continue;
-    out->attempts += b.attempts.load(std::memory_order_relaxed);
-    out->paced += b.paced.load(std::memory_order_relaxed);
-    out->pre_ring_603 += b.pre_ring_603.load(std::memory_order_relaxed);
-    out->network_blocked += b.network_blocked.load(std::memory_order_relaxed);
-    for (int i = 0; i < kOutcomeCount; ++i) out->by_outcome[i] += b.outcomes[i].load(std::memory_order_relaxed);
-  }
-}
-
-void NumberTable::SumExactWindow(const Slot& s, absl::Time now, absl::Duration window, CodeCounts* out) const {
-  const int64_t width_ms = absl::ToInt64Milliseconds(width_);
-  const int64_t now_ms = absl::ToUnixMillis(now);
-  const int64_t from_ms = now_ms - absl::ToInt64Milliseconds(window);
-  const uint32_t now_epoch = EpochOf(now);
-  auto scaled = [](uint32_t v, double share) { return static_cast<uint32_t>(v * share + 0.5); };
-  for (const Bucket& b : s.buckets) {
-    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
-    if (e > now_epoch || now_epoch - e >= static_cast<uint32_t>(kWindowBuckets)) continue;
-    const int64_t start = static_cast<int64_t>(e) * width_ms;
-    const int64_t end = std::min(start + width_ms, now_ms);
-    if (end <= from_ms) continue;
-    const double share = start >= from_ms ? 1.0 : static_cast<double>(end - from_ms) / static_cast<double>(end - start);
-    out->attempts += scaled(b.attempts.load(std::memory_order_relaxed), share);
-    out->paced += scaled(b.paced.load(std::memory_order_relaxed), share);
-    out->pre_ring_603 += scaled(b.pre_ring_603.load(std::memory_order_relaxed), share);
-    out->network_blocked += scaled(b.network_blocked.load(std::memory_order_relaxed), share);
-    for (int i = 0; i < kOutcomeCount; ++i)
-      out->by_outcome[i] += scaled(b.outcomes[i].load(std::memory_order_relaxed), share);
-  }
+void NumberTable::ReplaceLog(Slot& s, const std::vector<CallEvent>& events) {
+  ResetLog(s.log, pool_);
+  for (const CallEvent& e : events) AppendEvent(s.log, pool_, e, history_s_);
 }
 
 uint32_t NumberTable::IndexFind(E164 number) const {
@@ -176,7 +140,7 @@ void NumberTable::LruPushFront(uint32_t index) {
   s.in_lru = true;
 }
 
-uint32_t NumberTable::Touch(E164 number, absl::Time now, bool* inserted, uint64_t* evicted) {
+uint32_t NumberTable::TouchOpen(E164 number, absl::Time now, bool* inserted, uint64_t* evicted) {
   *inserted = false;
   uint32_t index = IndexFind(number);
   if (index == kNone) {
@@ -207,15 +171,15 @@ uint32_t NumberTable::Touch(E164 number, absl::Time now, bool* inserted, uint64_
     s.minute_attempts.store(0, std::memory_order_relaxed);
     s.prev_minute_attempts.store(0, std::memory_order_relaxed);
     s.reason_index.store(-1, std::memory_order_relaxed);
-    for (Bucket& b : s.buckets) b.epoch.store(0, std::memory_order_relaxed);
-    s.last_seen_s.store(absl::ToUnixSeconds(now), std::memory_order_relaxed);
-    EndWrite(s);
+    ResetLog(s.log, pool_);
+    s.last_seen_s.store(static_cast<uint32_t>(absl::ToUnixSeconds(now)), std::memory_order_relaxed);
+    // Left open: Touch closes the write after the caller's own reset.
     s.pinned = false;
     IndexInsert(number, index);
     live_.fetch_add(1, std::memory_order_relaxed);
     *inserted = true;
   } else {
-    slot(index).last_seen_s.store(absl::ToUnixSeconds(now), std::memory_order_relaxed);
+    slot(index).last_seen_s.store(static_cast<uint32_t>(absl::ToUnixSeconds(now)), std::memory_order_relaxed);
   }
   Slot& s = slot(index);
   if (!s.pinned) {

@@ -22,14 +22,13 @@ double CallsPerMinute(int64_t minute, uint16_t attempts, uint16_t prev_attempts,
   return 0;
 }
 
-bool Store::Impl::ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap,
-                           absl::Time now) const {
+bool Store::Impl::ReadSlot(const Slot& s, E164 want, CodeCounts* out, NumberSnapshot* snap, absl::Time now) const {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const uint32_t s1 = s.seq.load(std::memory_order_acquire);
     if (s1 & 1) continue;
     CodeCounts c;
     const E164 number = s.number.load(std::memory_order_relaxed);
-    table.SumWindow(s, epoch, buckets, &c);
+    table.SumWindow(s, now, options.history, &c);
     NumberSnapshot tmp;
     if (snap) {
       tmp.number = number;
@@ -75,14 +74,14 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
   Slot& s = t.slot(id.index);
   impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
-  SatInc(t.CurrentBucket(s, now).attempts);
+  impl_->Log(s, CallEvent{absl::ToUnixSeconds(now), CallEvent::Kind::kAttempt});
   const int64_t minute = absl::ToUnixSeconds(now) / 60;
   const int64_t last = s.minute.load(std::memory_order_relaxed);
   if (minute != last) {
     s.prev_minute_attempts.store(minute == last + 1 ? s.minute_attempts.load(std::memory_order_relaxed) : 0,
                                  std::memory_order_relaxed);
     s.minute_attempts.store(0, std::memory_order_relaxed);
-    s.minute.store(minute, std::memory_order_relaxed);
+    s.minute.store(static_cast<int32_t>(minute), std::memory_order_relaxed);
   }
   SatInc(s.minute_attempts);
   t.EndWrite(s);
@@ -93,7 +92,6 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   impl_->hours[impl_->HourOf(o.final_at)].AddFinal(o);
   impl_->CarrierOf(o.callee).AddFinal(o);
   if (GroupCounters* c = impl_->CountryOf(o.callee)) c->AddFinal(o);
-  const int oi = static_cast<int>(OutcomeFromStatus(o.code));
   impl_->CountFinal(impl_->RouteOf(o.callee), o);
   int64_t pdd_ms = -1;
   if (o.first_ring_at != absl::InfinitePast() && o.invite_at != absl::InfinitePast()) {
@@ -114,10 +112,8 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   }
   impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
-  Bucket& b = t.CurrentBucket(s, o.final_at);
-  SatInc(b.outcomes[oi]);
-  if (o.code == 603 && !o.ringing_seen) SatInc(b.pre_ring_603);
-  if (o.network_blocked) SatInc(b.network_blocked);
+  impl_->Log(s, CallEvent{absl::ToUnixSeconds(o.final_at), CallEvent::Kind::kFinal, OutcomeFromStatus(o.code),
+                          o.code == 603 && !o.ringing_seen, o.network_blocked});
   if (pdd_ms >= 0) {
     Bump<uint32_t>(s.pdd_count);
     Bump<uint64_t>(s.pdd_sum_ms, static_cast<uint64_t>(pdd_ms));
@@ -134,7 +130,7 @@ void Store::RecordPaced(NumberId id, absl::Time now) {
   Slot& s = t.slot(id.index);
   impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
-  SatInc(t.CurrentBucket(s, now).paced);
+  impl_->Log(s, CallEvent{absl::ToUnixSeconds(now), CallEvent::Kind::kPaced});
   t.EndWrite(s);
 }
 
@@ -145,8 +141,8 @@ void Store::SetPinned(NumberId id, bool pinned) {
 CodeCounts Store::Window(NumberId id, absl::Duration window, absl::Time now) const {
   CodeCounts c;
   if (!IsCurrent(id)) return c;
-  const Slot& s = impl_->table.slot(id.index);
-  impl_->table.SumExactWindow(s, now, window, &c);
+  Slot& s = impl_->table.slot(id.index);
+  impl_->table.CountWindow(s, now, window, &c);
   if (impl_->fleet) AddCounts(c, impl_->fleet->NumberWindow(s.number.load(std::memory_order_relaxed), window, now));
   return c;
 }
@@ -157,11 +153,14 @@ std::vector<uint32_t> Store::AttemptHistory(NumberId id, absl::Duration window, 
   if (!IsCurrent(id)) return out;
   const Slot& s = impl_->table.slot(id.index);
   const uint32_t epoch = impl_->table.EpochOf(now);
-  for (const Bucket& b : s.buckets) {
-    const uint32_t e = b.epoch.load(std::memory_order_relaxed);
-    if (e > epoch || epoch - e >= static_cast<uint32_t>(n)) continue;
-    out[static_cast<size_t>(n - 1 - static_cast<int>(epoch - e))] = b.attempts.load(std::memory_order_relaxed);
-  }
+  const int64_t width_s = absl::ToInt64Seconds(impl_->table.bucket_width());
+  ForEachNewest(s.log, [&](const CallEvent& e) {
+    const auto ev = static_cast<uint32_t>(e.at_s / width_s);
+    if (ev > epoch) return true;
+    if (epoch - ev >= static_cast<uint32_t>(n)) return false;
+    if (e.kind == CallEvent::Kind::kAttempt) ++out[static_cast<size_t>(n - 1 - static_cast<int>(epoch - ev))];
+    return true;
+  });
   if (impl_->fleet) impl_->fleet->AddAttemptHistory(s.number.load(std::memory_order_relaxed), now, &out);
   return out;
 }
@@ -252,7 +251,7 @@ std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const
   NumberSnapshot snap;
   CodeCounts c;
   const Slot& s = impl_->table.slot(index);
-  if (!impl_->ReadSlot(s, impl_->table.EpochOf(now), impl_->Buckets(impl_->options.history), number, &c, &snap, now)) {
+  if (!impl_->ReadSlot(s, number, &c, &snap, now)) {
     return std::nullopt;
   }
   snap.window = c;
@@ -264,12 +263,10 @@ std::optional<NumberSnapshot> Store::Snapshot(E164 number, absl::Time now) const
 
 void Store::ForEachNumber(absl::Time now, const std::function<void(const NumberSnapshot&)>& fn) const {
   const uint32_t n = impl_->table.allocated();
-  const uint32_t epoch = impl_->table.EpochOf(now);
-  const int buckets = impl_->Buckets(impl_->options.history);
   for (uint32_t i = 0; i < n; ++i) {
     NumberSnapshot snap;
     CodeCounts c;
-    if (!impl_->ReadSlot(impl_->table.slot(i), epoch, buckets, 0, &c, &snap, now)) continue;
+    if (!impl_->ReadSlot(impl_->table.slot(i), 0, &c, &snap, now)) continue;
     snap.window = c;
     if (impl_->fleet) AddCounts(snap.window, impl_->fleet->NumberWindow(snap.number, impl_->options.history, now));
     snap.window_length = impl_->options.history;
@@ -345,6 +342,8 @@ std::vector<GroupSnapshot> Store::Hours() const {
 CodeCounts Store::Totals() const { return impl_->totals.Read(); }
 size_t Store::numbers_tracked() const { return impl_->table.size(); }
 uint64_t Store::evictions() const { return impl_->evictions.load(std::memory_order_relaxed); }
+uint64_t Store::events_dropped() const { return impl_->events_dropped.load(std::memory_order_relaxed); }
+uint64_t Store::log_block_bytes() const { return impl_->table.log_block_bytes(); }
 const StoreOptions& Store::options() const { return impl_->options; }
 
 Store::PddHistogram Store::Pdd() const {

@@ -27,6 +27,7 @@
 
 #include "absl/time/time.h"
 #include "absl/time/civil_time.h"
+#include "metrics/call_log.h"
 #include "metrics/call_outcome.h"
 #include "metrics/outcome.h"
 
@@ -76,6 +77,9 @@ struct NumberRecord {
     std::array<uint16_t, kOutcomeCount> outcomes{};
   };
   std::vector<BucketRecord> buckets;  // only the non-empty ones
+  // The calls themselves, oldest first, to the second (from this node's
+  // log; empty in a record of buckets only, as the fleet sends them).
+  std::vector<CallEvent> events;
 };
 
 // One bucket's counts as CodeCounts, and back (saturating at 16 bits).
@@ -127,8 +131,9 @@ class Store {
   void RecordPaced(NumberId id, absl::Time now);
   // Pinned numbers (throttled, quarantined, probation) are never evicted.
   void SetPinned(NumberId id, bool pinned);
-  // Counts of exactly the last `window` for one number (the bucket the
-  // window cuts counts pro rata).
+  // Counts of exactly the last `window` for one number, to the second
+  // (the other nodes' calls, with --redis, to their bucket: pro rata).
+  // SIP thread only: it moves the number's window cursors.
   CodeCounts Window(NumberId id, absl::Duration window, absl::Time now) const;
   // Attempts per bucket, oldest first, over `window` (for volume-spike checks).
   std::vector<uint32_t> AttemptHistory(NumberId id, absl::Duration window, absl::Time now) const;
@@ -182,9 +187,16 @@ class Store {
   // Every tracked number's raw window (reader side, consistent per number).
   void ExportNumbers(const std::function<void(const NumberRecord&)>& fn) const;
   // Writer side, before traffic: puts a saved number back (as Touch would).
+  // Its events replace the log; else each bucket replaces that bucket's
+  // calls, placed at the middle of the bucket (not after `now`).
   NumberId ImportNumber(const NumberRecord& record, absl::Time now);
   size_t numbers_tracked() const;
   uint64_t evictions() const;
+  // Calls forgotten early because a number's log was full (kMaxLogEvents
+  // inside the history): its longest windows then undercount.
+  uint64_t events_dropped() const;
+  // Memory of busy numbers' logs (blocks beyond each slot's inline ring).
+  uint64_t log_block_bytes() const;
   const StoreOptions& options() const;
 
   // ---- fleet (docs/fleet.md) ----

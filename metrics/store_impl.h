@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "metrics/bucket_window.h"
 #include "metrics/dialing_plan.h"
 #include "metrics/group_counters.h"
 #include "metrics/group_windows.h"
@@ -37,8 +38,7 @@ inline void Bump(std::atomic<T>& a, T by = 1) {
   a.store(static_cast<T>(a.load(std::memory_order_relaxed) + by), std::memory_order_relaxed);
 }
 
-// Per-number counters are 16-bit to keep a number small: they saturate
-// (65,535 calls from one number in one bucket) rather than wrap.
+// Per-minute counters are 16-bit: they saturate rather than wrap.
 inline void SatInc(std::atomic<uint16_t>& a) {
   const uint16_t v = a.load(std::memory_order_relaxed);
   if (v != UINT16_MAX) a.store(static_cast<uint16_t>(v + 1), std::memory_order_relaxed);
@@ -52,7 +52,7 @@ inline int GroupBuckets(absl::Duration history) {
 struct Store::Impl {
   explicit Impl(StoreOptions o)
       : options(std::move(o)),
-        table(options.max_numbers, BucketWidth(options.history)),
+        table(options.max_numbers, options.history, BucketWidth(options.history)),
         countries(kMaxCountryCode),
         areas(kAreaCodes),
         country_days(kMaxCountryCode, kCountryDays, absl::Hours(24)),
@@ -127,8 +127,12 @@ struct Store::Impl {
   }
   int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
 
-  bool ReadSlot(const Slot& s, uint32_t epoch, int buckets, E164 want, CodeCounts* out, NumberSnapshot* snap,
-                absl::Time now) const;
+  bool ReadSlot(const Slot& s, E164 want, CodeCounts* out, NumberSnapshot* snap, absl::Time now) const;
+
+  // Logs one event on the number's slot (inside its write).
+  void Log(Slot& s, const CallEvent& e) {
+    if (!table.Log(s, e)) Bump<uint64_t>(events_dropped);
+  }
 
   StoreOptions options;
   NumberTable table;
@@ -145,6 +149,7 @@ struct Store::Impl {
   GroupWindows country_days;                           // per country, one bucket a UTC day
   std::unique_ptr<std::atomic<uint32_t>[]> days_seen;  // days with kMinAttemptsForADay calls
   std::atomic<uint64_t> evictions{0};
+  std::atomic<uint64_t> events_dropped{0};  // a full log's oldest, to make room
   std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
   std::atomic<uint64_t> pdd_sum_ms{0};
   std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring

@@ -1,5 +1,6 @@
 // The Store's raw windows: a number's buckets as they are (for --state_file
 // and the fleet's push), put back at a start, and the fleet's hooks.
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -11,7 +12,7 @@ namespace sippacer::metrics {
 namespace {
 
 // One slot's raw window, consistent (seqlock); false for a free slot.
-bool ReadRecord(const Slot& s, NumberRecord* out) {
+bool ReadRecord(const Slot& s, int64_t width_s, NumberRecord* out) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const uint32_t s1 = s.seq.load(std::memory_order_acquire);
     if (s1 & 1) continue;
@@ -20,24 +21,45 @@ bool ReadRecord(const Slot& s, NumberRecord* out) {
     r.last_seen_s = s.last_seen_s.load(std::memory_order_relaxed);
     r.pdd_count = s.pdd_count.load(std::memory_order_relaxed);
     r.pdd_sum_ms = s.pdd_sum_ms.load(std::memory_order_relaxed);
-    for (const Bucket& b : s.buckets) {
-      NumberRecord::BucketRecord br;
-      br.epoch = b.epoch.load(std::memory_order_relaxed);
-      br.attempts = b.attempts.load(std::memory_order_relaxed);
-      br.paced = b.paced.load(std::memory_order_relaxed);
-      br.pre_ring_603 = b.pre_ring_603.load(std::memory_order_relaxed);
-      br.network_blocked = b.network_blocked.load(std::memory_order_relaxed);
-      uint32_t any = br.attempts + br.paced;
-      for (int k = 0; k < kOutcomeCount; ++k) any += br.outcomes[k] = b.outcomes[k].load(std::memory_order_relaxed);
-      if (br.epoch != 0 && any != 0) r.buckets.push_back(br);
-    }
+    r.events = Events(s.log);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) != s1) continue;
     if (r.number == 0) return false;
+    // Buckets from the events, oldest first.
+    CodeCounts counts;
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      const CallEvent& e = r.events[i];
+      const auto epoch = static_cast<uint32_t>(e.at_s / width_s);
+      AddEvent(e, &counts);
+      const bool last_of_bucket = i + 1 == r.events.size() || r.events[i + 1].at_s / width_s != epoch;
+      if (last_of_bucket) {
+        r.buckets.push_back(BucketOf(epoch, counts));
+        counts = CodeCounts{};
+      }
+    }
     *out = std::move(r);
     return true;
   }
   return false;
+}
+
+// A bucket's calls as events at `at_s`: the 603s first, so that the
+// pre-ring and 603+ marks land on them.
+void AppendBucketEvents(const NumberRecord::BucketRecord& b, int64_t at_s, std::vector<CallEvent>* out) {
+  for (int i = 0; i < b.attempts; ++i) out->push_back(CallEvent{at_s, CallEvent::Kind::kAttempt});
+  for (int i = 0; i < b.paced; ++i) out->push_back(CallEvent{at_s, CallEvent::Kind::kPaced});
+  const size_t finals = out->size();
+  std::vector<Outcome> order = {Outcome::k603};
+  for (int k = 0; k < kOutcomeCount; ++k) {
+    if (static_cast<Outcome>(k) != Outcome::k603) order.push_back(static_cast<Outcome>(k));
+  }
+  for (Outcome o : order) {
+    for (int i = 0; i < b.outcomes[static_cast<int>(o)]; ++i) {
+      out->push_back(CallEvent{at_s, CallEvent::Kind::kFinal, o});
+    }
+  }
+  for (size_t i = finals, n = 0; i < out->size() && n < b.pre_ring_603; ++i, ++n) (*out)[i].pre_ring_603 = true;
+  for (size_t i = finals, n = 0; i < out->size() && n < b.network_blocked; ++i, ++n) (*out)[i].network_blocked = true;
 }
 
 }  // namespace
@@ -68,14 +90,17 @@ void Store::ExportNumbers(const std::function<void(const NumberRecord&)>& fn) co
   const uint32_t n = impl_->table.allocated();
   for (uint32_t i = 0; i < n; ++i) {
     NumberRecord r;
-    if (ReadRecord(impl_->table.slot(i), &r)) fn(r);
+    if (ReadRecord(impl_->table.slot(i), absl::ToInt64Seconds(impl_->table.bucket_width()), &r)) fn(r);
   }
 }
 
 std::optional<NumberRecord> Store::ExportNumber(E164 number) const {
   const uint32_t index = impl_->table.Find(number);
   NumberRecord r;
-  if (index == kNone || !ReadRecord(impl_->table.slot(index), &r) || r.number != number) return std::nullopt;
+  if (index == kNone || !ReadRecord(impl_->table.slot(index), absl::ToInt64Seconds(impl_->table.bucket_width()), &r) ||
+      r.number != number) {
+    return std::nullopt;
+  }
   return r;
 }
 
@@ -105,7 +130,7 @@ CodeCounts Store::LocalWindow(E164 number, absl::Duration window, absl::Time now
     if (s1 & 1) continue;
     CodeCounts tmp;
     const E164 found = s.number.load(std::memory_order_relaxed);
-    impl_->table.SumExactWindow(s, now, window, &tmp);
+    impl_->table.SumWindow(s, now, window, &tmp);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (s.seq.load(std::memory_order_relaxed) != s1) continue;
     return found == number ? tmp : c;
@@ -118,20 +143,38 @@ NumberId Store::ImportNumber(const NumberRecord& r, absl::Time now) {
   if (!IsCurrent(id)) return id;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
-  const uint32_t oldest = t.EpochOf(now) - kWindowBuckets + 1;
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  const int64_t width_s = absl::ToInt64Seconds(t.bucket_width());
+  std::vector<CallEvent> events;
+  if (!r.events.empty()) {
+    events = r.events;
+  } else {
+    // Buckets only: each replaces what the log holds of its period.
+    auto imported = [&](int64_t at_s) {
+      const auto ev = static_cast<uint32_t>(at_s / width_s);
+      return std::any_of(r.buckets.begin(), r.buckets.end(), [ev](const auto& b) { return b.epoch == ev; });
+    };
+    for (const CallEvent& e : Events(s.log)) {
+      if (!imported(e.at_s)) events.push_back(e);
+    }
+    for (const NumberRecord::BucketRecord& b : r.buckets) {
+      AppendBucketEvents(b, std::min(now_s, static_cast<int64_t>(b.epoch) * width_s + width_s / 2), &events);
+    }
+  }
+  // Aged out while we were down, or from a clock ahead of ours.
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [&](const CallEvent& e) {
+                                return e.at_s > now_s || now_s - e.at_s >= absl::ToInt64Seconds(impl_->options.history);
+                              }),
+               events.end());
+  std::stable_sort(events.begin(), events.end(),
+                   [](const CallEvent& a, const CallEvent& b) { return a.at_s < b.at_s; });
   t.BeginWrite(s);
-  s.last_seen_s.store(r.last_seen_s, std::memory_order_relaxed);
+  s.last_seen_s.store(static_cast<uint32_t>(std::clamp<int64_t>(r.last_seen_s, 0, UINT32_MAX)),
+                      std::memory_order_relaxed);
   s.pdd_count.store(r.pdd_count, std::memory_order_relaxed);
   s.pdd_sum_ms.store(r.pdd_sum_ms, std::memory_order_relaxed);
-  for (const NumberRecord::BucketRecord& br : r.buckets) {
-    if (br.epoch < oldest || br.epoch > t.EpochOf(now)) continue;  // aged out while we were down
-    Bucket& b = ResetIfStale(s.buckets[br.epoch % kWindowBuckets], br.epoch);
-    b.attempts.store(br.attempts, std::memory_order_relaxed);
-    b.paced.store(br.paced, std::memory_order_relaxed);
-    b.pre_ring_603.store(br.pre_ring_603, std::memory_order_relaxed);
-    b.network_blocked.store(br.network_blocked, std::memory_order_relaxed);
-    for (int k = 0; k < kOutcomeCount; ++k) b.outcomes[k].store(br.outcomes[k], std::memory_order_relaxed);
-  }
+  t.ReplaceLog(s, events);
   t.EndWrite(s);
   return id;
 }

@@ -1,5 +1,6 @@
 #include "pacing/pacer.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -43,6 +44,11 @@ absl::string_view StateName(NumberState s) {
   return "?";
 }
 
+const EvidenceSet& NoEvidence() {
+  static const EvidenceSet kNone;
+  return kNone;
+}
+
 PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
   PacingEntry& e = table.At(id.index);
   if (e.generation.load(std::memory_order_relaxed) != id.generation) {
@@ -64,8 +70,7 @@ PacingEntry& Pacer::Impl::EntryFor(metrics::NumberId id) {
     e.seq.store(e.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     e.tokens = -1;  // filled on first use
     e.refill_ms = 0;
-    std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
-    std::fill(std::begin(e.by_carrier), std::end(e.by_carrier), CarrierEvidence{});
+    DropEvidence(e);
   }
   return e;
 }
@@ -115,10 +120,7 @@ void Pacer::Impl::SetState(metrics::NumberId id, PacingEntry& e, NumberState to,
   e.refill_ms = Ms(now);
   // Probation and a release start from no evidence: what condemned the
   // number before is not evidence against it now.
-  if (to == NumberState::kProbation || to == NumberState::kHealthy) {
-    std::fill(std::begin(e.evidence), std::end(e.evidence), RuleEvidence{});
-    std::fill(std::begin(e.by_carrier), std::end(e.by_carrier), CarrierEvidence{});
-  }
+  if (to == NumberState::kProbation || to == NumberState::kHealthy) DropEvidence(e);
   if (from != to) {
     in_state[static_cast<int>(from)].fetch_sub(1, std::memory_order_relaxed);
     in_state[static_cast<int>(to)].fetch_add(1, std::memory_order_relaxed);
@@ -187,10 +189,10 @@ bool Active(const RuleEvidence& ev) { return ev.sum > 0; }
 
 // The slot of `group` in the number's per-carrier evidence; a new carrier
 // takes a free slot, or the one with the least evidence.
-CarrierEvidence& SlotFor(PacingEntry& e, int group) {
+CarrierEvidence& SlotFor(EvidenceSet& set, int group) {
   CarrierEvidence* weakest = nullptr;
   float weakest_sum = 0;
-  for (CarrierEvidence& c : e.by_carrier) {
+  for (CarrierEvidence& c : set.by_carrier) {
     if (c.group == group) return c;
     float most = -1;  // a free slot goes first
     if (c.group >= 0) {
@@ -215,7 +217,18 @@ void Pacer::Impl::AddEvidence(metrics::NumberId id, PacingEntry& e, const metric
   // country has a baseline of its own.
   if (Learning(route.country_code)) return;
   const absl::Time now = o.final_at;
-  CarrierEvidence* carrier = route.carrier_known ? &SlotFor(e, route.carrier) : nullptr;
+  if (e.evidence == nullptr) {
+    // No evidence yet, and a call no rule counts against the number: every
+    // rule's CUSUM stays at zero.
+    const size_t rules = std::min(live.rules.size(), kMaxRules);
+    if (std::none_of(live.rules.begin(), live.rules.begin() + static_cast<ptrdiff_t>(rules),
+                     [&o](const Rule& r) { return RuleMatches(r, o); })) {
+      return;
+    }
+    e.evidence = evidence_pool.Take();
+  }
+  EvidenceSet& set = *e.evidence;
+  CarrierEvidence* carrier = route.carrier_known ? &SlotFor(set, route.carrier) : nullptr;
   std::optional<OwnCounts> own;
   for (size_t i = 0; i < live.rules.size() && i < kMaxRules; ++i) {
     const Rule& rule = live.rules[i];
@@ -223,14 +236,19 @@ void Pacer::Impl::AddEvidence(metrics::NumberId id, PacingEntry& e, const metric
     RuleEvidence* per_carrier = ci >= 0 ? &carrier->evidence[ci] : nullptr;
     const bool hit = RuleMatches(rule, o);
     // A CUSUM at zero stays there on a miss: most calls cost nothing here.
-    if (!hit && !Active(e.evidence[i]) && !(per_carrier && Active(*per_carrier))) continue;
+    if (!hit && !Active(set.rules[i]) && !(per_carrier && Active(*per_carrier))) continue;
     if (!own) own = OwnCounts{store.Window(id, kRouteWindow, now), store.Window(id, store.options().history, now)};
     const double p0 = baselines.For(rule, route, *own, now, live.hour_guard);
     const EvidenceSteps& step = steppers[i].At(p0);
     if (!step.usable) continue;  // the route itself is over the line
-    Step(e.evidence[i], hit, step, p0, now, rule.window);
+    Step(set.rules[i], hit, step, p0, now, rule.window);
     if (per_carrier) Step(*per_carrier, hit, step, p0, now, rule.window);
   }
+  const bool any = std::any_of(std::begin(set.rules), std::end(set.rules), Active) ||
+                   std::any_of(std::begin(set.by_carrier), std::end(set.by_carrier), [](const CarrierEvidence& c) {
+                     return std::any_of(std::begin(c.evidence), std::end(c.evidence), Active);
+                   });
+  if (!any) DropEvidence(e);
 }
 
 void Pacer::Impl::Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now) {

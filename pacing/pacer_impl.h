@@ -55,6 +55,11 @@ struct Pacer::Impl {
   bool TakeToken(PacingEntry& e, double cpm, absl::Time now, absl::Duration* wait);
   void Evaluate(metrics::NumberId id, PacingEntry& e, absl::Time now);
   void AddEvidence(metrics::NumberId id, PacingEntry& e, const metrics::CallOutcome& o);
+  // Gives the entry's evidence set back: no evidence above zero.
+  void DropEvidence(PacingEntry& e) {
+    if (e.evidence != nullptr) evidence_pool.Give(e.evidence);
+    e.evidence = nullptr;
+  }
   void SetWatch(metrics::NumberId id, PacingEntry& e, bool watched, absl::Time now, const std::string& reason);
   bool Learning(int country_code) const {
     return country_code > 0 && country_code != live.home_country_code && live.baseline_days > 0 &&
@@ -70,6 +75,7 @@ struct Pacer::Impl {
   Policy live;  // SIP thread only
   EventSink* sink;
   PacingTable table;
+  EvidencePool evidence_pool;  // the entries' evidence sets
   Baselines baselines;
   RouteWatch routes;
   std::vector<Stepper> steppers;  // one per rule

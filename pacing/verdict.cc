@@ -70,10 +70,10 @@ Verdict Judge(const metrics::Store& store, const Policy& policy, const Threshold
   };
   for (size_t i = 0; i < policy.rules.size() && i < kMaxRules; ++i) {
     if ((policy.rules[i].action == RuleAction::kWatch) != watch) continue;
-    consider(i, entry.evidence[i], -1);
+    consider(i, entry.Evidence().rules[i], -1);
     const int ci = CarrierRuleIndex(policy.rules, i);
     if (ci < 0) continue;
-    for (const CarrierEvidence& c : entry.by_carrier) {
+    for (const CarrierEvidence& c : entry.Evidence().by_carrier) {
       if (c.group >= 0) consider(i, c.evidence[ci], c.group);
     }
   }
@@ -89,9 +89,9 @@ bool RuleCleared(const metrics::Store& store, const Policy& policy, const Thresh
                  metrics::NumberId id, const PacingEntry& entry, absl::Time now) {
   const Rule& rule = policy.rules[rule_index];
   const double threshold = rule.action == RuleAction::kWatch ? h.watch : h.pacing;
-  if (Fires(policy, rule, entry.evidence[rule_index], threshold, now)) return false;
+  if (Fires(policy, rule, entry.Evidence().rules[rule_index], threshold, now)) return false;
   if (const int ci = CarrierRuleIndex(policy.rules, rule_index); ci >= 0) {
-    for (const CarrierEvidence& c : entry.by_carrier) {
+    for (const CarrierEvidence& c : entry.Evidence().by_carrier) {
       if (c.group >= 0 && Fires(policy, rule, c.evidence[ci], threshold, now)) return false;
     }
   }
@@ -122,10 +122,10 @@ std::vector<RuleCheck> ExplainRules(const metrics::Store& store, const Policy& p
     check.rate = c.attempts ? static_cast<double>(RuleHits(rule, c)) / c.attempts : 0;
     check.over_line =
         c.attempts > 0 && c.attempts >= static_cast<uint32_t>(policy.min_attempts) && Passes(rule, check.rate);
-    const RuleEvidence& ev = entry.evidence[i];
+    const RuleEvidence& ev = entry.Evidence().rules[i];
     check.fires = Fires(policy, rule, ev, threshold, now);
     if (const int ci = CarrierRuleIndex(policy.rules, i); ci >= 0) {
-      for (const CarrierEvidence& ce : entry.by_carrier) {
+      for (const CarrierEvidence& ce : entry.Evidence().by_carrier) {
         if (ce.group >= 0 && Fires(policy, rule, ce.evidence[ci], threshold, now)) check.fires = true;
       }
     }

@@ -56,6 +56,15 @@ std::string NumberLine(const metrics::NumberRecord& r, const pacing::NumberPacin
     for (uint16_t o : b.outcomes) w.Uint(o);
     w.EndArray();
   }
+  w.EndArray();
+  // The calls themselves, to the second: pairs of (seconds after the one
+  // before, metrics::EventCode). "b" stays for a daemon that predates "e".
+  w.Key("e").BeginArray();
+  int64_t previous = 0;
+  for (const metrics::CallEvent& e : r.events) {
+    w.Int(e.at_s - previous).Int(metrics::EventCode(e));
+    previous = e.at_s;
+  }
   w.EndArray().EndObject();
   return w.Take();
 }
@@ -95,6 +104,13 @@ void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer,
       br.network_blocked = Clamped<uint16_t>(item.items[4].number);
       for (int k = 0; k < metrics::kOutcomeCount; ++k) br.outcomes[k] = Clamped<uint16_t>(item.items[5 + k].number);
       r.buckets.push_back(br);
+    }
+  }
+  if (const JsonValue* e = v.Get("e")) {
+    int64_t at = 0;
+    for (size_t i = 0; i + 1 < e->items.size(); i += 2) {
+      at += Clamped<int32_t>(e->items[i].number);
+      r.events.push_back(metrics::EventOfCode(at, Clamped<uint8_t>(e->items[i + 1].number)));
     }
   }
   const metrics::NumberId id = store.ImportNumber(r, now);

@@ -36,7 +36,7 @@ TEST_CASE("counts equal what was recorded", "[metrics]") {
   Store s(FourHours());
   for (int i = 0; i < 30; ++i) Call(s, 15551230001, 603, kT0 + absl::Seconds(i));
   for (int i = 0; i < 70; ++i) Call(s, 15551230001, 200, kT0 + absl::Seconds(i), true);
-  auto snap = s.Snapshot(15551230001, kT0 + absl::Minutes(1));
+  auto snap = s.Snapshot(15551230001, kT0 + absl::Minutes(2));
   REQUIRE(snap);
   CHECK(snap->window.attempts == 100);
   CHECK(snap->window.of(Outcome::k603) == 30);
@@ -46,24 +46,46 @@ TEST_CASE("counts equal what was recorded", "[metrics]") {
   CHECK(s.Totals().attempts == 100);
 }
 
-TEST_CASE("a window reads exactly its length, not whole buckets", "[metrics]") {
-  Store s(FourHours());  // 10-minute buckets
+TEST_CASE("a window reads exactly its length, to the second", "[metrics]") {
+  Store s(FourHours());
   const E164 n = 15551230001;
-  for (int i = 0; i < 10; ++i) Call(s, n, 603, kT0 + absl::Minutes(i));  // bucket 0, one a minute
-  Call(s, n, 603, kT0 + absl::Minutes(10));                              // bucket 1
+  for (int i = 0; i < 10; ++i) Call(s, n, 603, kT0 + absl::Minutes(i));  // 0:00 ... 0:09
+  Call(s, n, 603, kT0 + absl::Minutes(10));                              // 0:10
   const NumberId id = *s.Find(n);
   auto attempts = [&](absl::Duration w, absl::Duration at) { return s.Window(id, w, kT0 + at).attempts; };
-  // 15 minutes back from 0:15 reach 0:00: every call.
-  CHECK(attempts(absl::Minutes(15), absl::Minutes(15)) == 11);
-  // 10 minutes back from 0:15 reach 0:05: half of bucket 0, and bucket 1.
-  CHECK(attempts(absl::Minutes(10), absl::Minutes(15)) == 6);
-  // A 15-minute window is not rounded up to 20: at 0:25 it reaches back to 0:10 only.
-  CHECK(attempts(absl::Minutes(15), absl::Minutes(25)) == 1);
-  // 4 hours: bucket 0 fades out over its own ten minutes, then bucket 1.
+  // A window of W at t holds the calls in (t - W, t].
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(14) + absl::Seconds(59)) == 11);
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(15)) == 10);  // 0:00 just left
+  CHECK(attempts(absl::Minutes(10), absl::Minutes(15)) == 5);   // 0:06 ... 0:10
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(24) + absl::Seconds(59)) == 1);
+  CHECK(attempts(absl::Minutes(15), absl::Minutes(25)) == 0);
+  // Four hours: each call leaves exactly four hours after it was made.
   CHECK(attempts(absl::Hours(4), absl::Minutes(239) + absl::Seconds(59)) == 11);
-  CHECK(attempts(absl::Hours(4), absl::Minutes(245)) == 6);
-  CHECK(attempts(absl::Hours(4), absl::Minutes(250)) == 1);
-  CHECK(attempts(absl::Hours(4), absl::Minutes(260)) == 0);
+  CHECK(attempts(absl::Hours(4), absl::Minutes(245)) == 5);
+  CHECK(attempts(absl::Hours(4), absl::Minutes(250)) == 0);
+  // A call after `now` (a clock read out of order) is not in the window yet.
+  CHECK(attempts(absl::Hours(4), absl::Minutes(9) + absl::Seconds(30)) == 10);
+}
+
+TEST_CASE("a number's calls cost what it made: a few inline, a busy number's in a block", "[metrics]") {
+  Store s(FourHours(1000));
+  for (int i = 0; i < 7; ++i) Call(s, 15551230001, 480, kT0 + absl::Seconds(i));  // 14 events: inline
+  CHECK(s.log_block_bytes() == 0);
+  for (int i = 0; i < 100; ++i) Call(s, 15551230002, 480, kT0 + absl::Seconds(i));  // 200 events
+  const uint64_t busy = s.log_block_bytes();  // grew through 32, 64 and 128 to 256 events
+  CHECK(busy >= 4 * (32 + 64 + 128 + 256));
+  CHECK(busy < 4 * (32 + 64 + 128 + 256) + 1024);
+  // Four hours later its old calls have left; the next calls take it back inline.
+  const absl::Time later = kT0 + absl::Hours(5);
+  Call(s, 15551230002, 200, later, true);
+  const NumberId id = *s.Find(15551230002);
+  const CodeCounts c = s.Window(id, absl::Hours(4), later);
+  CHECK(c.attempts == 1);
+  CHECK(c.of(Outcome::k2xx) == 1);
+  CHECK(c.of(Outcome::k480) == 0);
+  // Its blocks went back to the pool and are used again.
+  for (int i = 0; i < 100; ++i) Call(s, 15551230003, 480, kT0 + absl::Seconds(i));
+  CHECK(s.log_block_bytes() == busy);  // the same two blocks, reused
 }
 
 TEST_CASE("pool and route counters do not wrap at any rate one box carries", "[metrics]") {
@@ -81,10 +103,11 @@ TEST_CASE("pool and route counters do not wrap at any rate one box carries", "[m
   CHECK(r.country_code == 1);
   CHECK(s.GroupWindow(r.area, absl::Minutes(30), now).attempts == 70'000);
   CHECK(s.GroupWindow(r.country, absl::Minutes(30), now).attempts == 70'000);
-  // One number's own counters saturate instead of wrapping.
+  // One number's log keeps its newest kMaxLogEvents, and counts the rest dropped.
   const NumberId one = s.Touch(15559990000, kT0);
   for (int i = 0; i < 70'000; ++i) s.RecordAttempt(one, 12125550001, kT0);
-  CHECK(s.Window(one, absl::Minutes(10), kT0).attempts == 65'535);
+  CHECK(s.Window(one, absl::Minutes(10), kT0).attempts == kMaxLogEvents);
+  CHECK(s.events_dropped() == 70'000 - kMaxLogEvents);
 }
 
 TEST_CASE("a country counts a day of history once it carries 20 calls", "[metrics]") {

@@ -153,6 +153,56 @@ TEST_CASE("a state file from before country lines still loads", "[proxy]") {
   CHECK(restored->countries == 0);
 }
 
+TEST_CASE("a number's windows carry on across a restart to the second", "[proxy]") {
+  TempPath file;
+  World before;
+  // Calls a minute apart from 0:00 to 0:19; 603+ on the last five.
+  for (int i = 0; i < 20; ++i) {
+    before.pacer.OnInvite(15551230001, 15550001234, kT0 + absl::Minutes(i));
+    metrics::CallOutcome o;
+    o.caller = 15551230001;
+    o.callee = 15550001234;
+    o.code = i < 15 ? 200 : 603;
+    o.network_blocked = i >= 15;
+    o.final_at = kT0 + absl::Minutes(i) + absl::Seconds(20);
+    before.pacer.OnFinal(o);
+  }
+  const absl::Time saved = kT0 + absl::Minutes(20);
+  REQUIRE(SaveState(file.path, before.store, before.pacer, saved).ok());
+  World after;
+  REQUIRE(LoadState(file.path, after.store, after.pacer, saved + absl::Minutes(1)).ok());
+  const metrics::NumberId was = *before.store.Find(15551230001), is = *after.store.Find(15551230001);
+  // The same counts in every window, whenever it is asked: not to a bucket's width.
+  for (int at_s = 21 * 60; at_s < 4 * 3600 + 40 * 60; at_s += 37) {
+    for (absl::Duration w : {absl::Minutes(15), absl::Hours(1), absl::Hours(4)}) {
+      const metrics::CodeCounts a = before.store.Window(was, w, kT0 + absl::Seconds(at_s));
+      const metrics::CodeCounts b = after.store.Window(is, w, kT0 + absl::Seconds(at_s));
+      INFO("at " << at_s << " s, window " << absl::FormatDuration(w));
+      REQUIRE(a.attempts == b.attempts);
+      REQUIRE(a.of(metrics::Outcome::k2xx) == b.of(metrics::Outcome::k2xx));
+      REQUIRE(a.of(metrics::Outcome::k603) == b.of(metrics::Outcome::k603));
+      REQUIRE(a.network_blocked == b.network_blocked);
+    }
+  }
+}
+
+TEST_CASE("a state file of buckets only (before \"e\") still loads its counts", "[proxy]") {
+  TempPath file;
+  // Bucket 3,000,000 of 10 minutes: [epoch, attempts, paced, pre-ring 603, 603+, 17 outcomes].
+  {
+    std::ofstream out(file.path);
+    out << "{\"n\":15551230001,\"seen\":1800000000,\"pdd\":[0,0],\"b\":[[3000000,7,0,2,0,5,0,0,0,0,0,0,0,0,0,0,0,0,2,0,"
+           "0,0]]}\n";
+  }
+  World w;
+  REQUIRE(LoadState(file.path, w.store, w.pacer, kT0 + absl::Minutes(30)).ok());
+  const metrics::CodeCounts c = w.store.Window(*w.store.Find(15551230001), absl::Hours(1), kT0 + absl::Minutes(30));
+  CHECK(c.attempts == 7);
+  CHECK(c.of(metrics::Outcome::k2xx) == 5);
+  CHECK(c.of(metrics::Outcome::k603) == 2);
+  CHECK(c.pre_ring_603 == 2);
+}
+
 TEST_CASE("a line that is neither a number nor a country is refused", "[proxy]") {
   TempPath file;
   {
