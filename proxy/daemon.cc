@@ -47,6 +47,8 @@ struct SipLoop {
   su_root_t* root = nullptr;
   B2bua* b2bua = nullptr;
   pacing::Pacer* pacer = nullptr;
+  const metrics::Store* store = nullptr;
+  uint64_t events_dropped = 0;  // as of the last tick
   su_timer_t* tick = nullptr;
   su_timer_t* reap = nullptr;
   su_timer_t* drain = nullptr;
@@ -57,6 +59,12 @@ struct SipLoop {
 void OnTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* loop = reinterpret_cast<SipLoop*>(arg);
   loop->pacer->Tick(absl::Now());
+  if (const uint64_t dropped = loop->store->events_dropped(); dropped != loop->events_dropped) {
+    loop->events_dropped = dropped;
+    LogRateLimited("WARN", "pacing",
+                   "a number made more calls than its log holds inside the history: its oldest were dropped, so its "
+                   "longest windows undercount (window_events_dropped)");
+  }
 }
 
 // Ended calls are freed in small batches, ten times a second: per call it
@@ -307,6 +315,7 @@ int RunDaemon(const Config& config) {
   loop.root = root;
   loop.b2bua = b2bua.get();
   loop.pacer = pacer.get();
+  loop.store = store.get();
   loop.tick = su_timer_create(su_root_task(root), 1000);
   su_timer_set_for_ever(loop.tick, OnTick, reinterpret_cast<su_timer_arg_t*>(&loop));
   loop.drain = su_timer_create(su_root_task(root), 100);

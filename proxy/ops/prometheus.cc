@@ -189,6 +189,12 @@ std::string RenderPrometheus(const OpsView& v, absl::Time now, const ProcessStat
   absl::StrAppend(&out, "sippacer_routes_elevated ", v.pacer->ElevatedRoutes().size(), "\n");
   Head(out, "sippacer_numbers_evicted_total", "counter", "Idle healthy numbers evicted at --max_numbers.");
   absl::StrAppend(&out, "sippacer_numbers_evicted_total ", v.store->evictions(), "\n");
+  Head(out, "sippacer_window_events_dropped_total", "counter",
+       "Calls dropped from a full number log (16,384 events inside the history): its longest windows undercount.");
+  absl::StrAppend(&out, "sippacer_window_events_dropped_total ", v.store->events_dropped(), "\n");
+  Head(out, "sippacer_window_log_bytes", "gauge",
+       "Bytes of the blocks that hold busy numbers' call logs (beyond each number's own slot).");
+  absl::StrAppend(&out, "sippacer_window_log_bytes ", v.store->log_block_bytes(), "\n");
   Head(out, "sippacer_calls_active", "gauge", "Calls in progress through the relay.");
   absl::StrAppend(&out, "sippacer_calls_active ", v.relay->calls_active.Get(), "\n");
 

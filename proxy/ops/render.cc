@@ -216,6 +216,8 @@ std::string RenderInfo(const OpsView& v, absl::Time now) {
   w.Key("numbers_probation").Uint(v.pacer->numbers_in_state(NumberState::kProbation));
   w.Key("numbers_watched").Uint(v.pacer->numbers_watched());
   w.Key("numbers_evicted").Uint(v.store->evictions());
+  w.Key("window_events_dropped").Uint(v.store->events_dropped());
+  w.Key("window_log_bytes").Uint(v.store->log_block_bytes());
   w.Key("routes_elevated").Uint(v.pacer->ElevatedRoutes().size());
   w.Key("dry_run").Bool(v.pacer->policy().dry_run);
   if (v.cdr != nullptr) {
