@@ -41,7 +41,7 @@ uint32_t CapacityOf(const CallLog& log) {
 // The writer's view of event number n (oldest: appended - count).
 CallEvent EventNumbered(CallLog& log, uint32_t n) {
   const uint32_t oldest = log.appended - Get(log.count);
-  return UnpackEvent(Get(Ring(log)[(Get(log.first) + (n - oldest)) % CapacityOf(log)]), Get(log.base_s));
+  return UnpackEvent(Get(Ring(log)[(Get(log.first) + (n - oldest)) & (CapacityOf(log) - 1)]), Get(log.base_s));
 }
 
 void SubtractEvent(const CallEvent& e, CodeCounts* from) {
@@ -76,7 +76,7 @@ void DropOldest(CallLog& log) {
       ++c.tail;
     }
   }
-  Put(log.first, static_cast<uint16_t>((Get(log.first) + 1) % CapacityOf(log)));
+  Put(log.first, static_cast<uint16_t>((Get(log.first) + 1) & (CapacityOf(log) - 1)));
   Put(log.count, static_cast<uint16_t>(Get(log.count) - 1));
 }
 
@@ -100,7 +100,7 @@ void Move(CallLog& log, CallLogPool& pool, int capacity) {
   const int first = Get(log.first);
   // Into the inline ring from a block: the inline words are free to
   // overwrite (the events are all in the block).
-  for (int i = 0; i < count; ++i) Put(to[i], Get(from[(first + i) % old_capacity]));
+  for (int i = 0; i < count; ++i) Put(to[i], Get(from[(first + i) & (old_capacity - 1)]));
   if (old_block && old_block->cursors && to_block && to_block->cursors) {
     // Event numbers carry over, and so do the cursors.
     std::copy_n(old_block->cursors.get(), kCursors, to_block->cursors.get());
@@ -247,7 +247,7 @@ bool AppendEvent(CallLog& log, CallLogPool& pool, CallEvent e, int64_t keep_s) {
     Move(log, pool, CapacityFor(count + 1));
   }
   const int now_count = Get(log.count);
-  Put(Ring(log)[(Get(log.first) + now_count) % CapacityOf(log)], PackEvent(e, Get(log.base_s)));
+  Put(Ring(log)[(Get(log.first) + now_count) & (CapacityOf(log) - 1)], PackEvent(e, Get(log.base_s)));
   Put(log.count, static_cast<uint16_t>(now_count + 1));
   ++log.appended;
   return kept_all;
@@ -267,7 +267,7 @@ void CountWindow(CallLog& log, int64_t now_s, int64_t window_s, CodeCounts* out)
   }
   const uint32_t oldest = log.appended - Get(log.count);
   // Event numbers wrap at 2^32: compare them by distance.
-  auto before = [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; };
+  auto before = [](uint32_t x, uint32_t y) { return static_cast<int32_t>(x - y) < 0; };
   if (c == nullptr || now < c->now_s || before(c->tail, oldest) || before(c->head, c->tail) ||
       before(log.appended, c->head)) {
     for (int i = 0; i < kCursors && c == nullptr; ++i) {

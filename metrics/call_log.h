@@ -5,7 +5,7 @@
 // window (15 minutes, 4 hours), to the second. Counters per time bucket
 // answer that only to a bucket's width, and cost the same 1.2 KB for a
 // number that made one call as for one that made thousands. A log costs
-// what the number did: a few calls fit inline in the number's slot; a
+// what the number did: eight calls fit inline in the number's slot; a
 // busy number's log moves to a larger block from a shared pool (32, 64 ...
 // 16,384 events), and back when it quietens. Events older than the history
 // are dropped as new ones arrive.
@@ -43,7 +43,7 @@ struct CallEvent {
 // Adds one event to counts.
 void AddEvent(const CallEvent& e, CodeCounts* into);
 
-inline constexpr int kInlineEvents = 15;
+inline constexpr int kInlineEvents = 16;     // every ring's size is a power of two
 inline constexpr int kMaxLogEvents = 16384;  // a call every 1.8 s for 4 hours
 
 // One window's counts as of `now_s`: the events numbered [tail, head).
@@ -136,7 +136,7 @@ void ForEachNewest(const CallLog& log, Fn&& fn) {
   // stay inside this one, and the seqlock retries.
   const uint32_t cap = block ? block->capacity : kInlineEvents;
   for (uint32_t i = 0; i < count && i < cap; ++i) {
-    const uint32_t at = (first + count - 1 - i) % cap;
+    const uint32_t at = (first + count - 1 - i) & (cap - 1);
     if (!fn(UnpackEvent(events[at].load(std::memory_order_relaxed), base))) return;
   }
 }

@@ -68,9 +68,29 @@ absl::StatusOr<CarrierMap> CarrierMap::Load(const std::string& path) {
 }
 
 int DigitCount(E164 number) {
+  // Comparisons, not divisions: this runs several times a call.
+  static constexpr E164 kTens[] = {10ULL,
+                                   100ULL,
+                                   1000ULL,
+                                   10000ULL,
+                                   100000ULL,
+                                   1000000ULL,
+                                   10000000ULL,
+                                   100000000ULL,
+                                   1000000000ULL,
+                                   10000000000ULL,
+                                   100000000000ULL,
+                                   1000000000000ULL,
+                                   10000000000000ULL,
+                                   100000000000000ULL,
+                                   1000000000000000ULL,
+                                   10000000000000000ULL,
+                                   100000000000000000ULL,
+                                   1000000000000000000ULL,
+                                   10000000000000000000ULL};
   int n = 1;
-  while (number >= 10) {
-    number /= 10;
+  for (E164 ten : kTens) {
+    if (number < ten) break;
     ++n;
   }
   return n;

@@ -65,10 +65,11 @@ NumberId Store::Touch(E164 number, absl::Time now) {
 
 void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
   impl_->totals.AddAttempt();
-  impl_->hours[impl_->HourOf(now)].AddAttempt();
-  impl_->CarrierOf(callee).AddAttempt();
-  if (GroupCounters* c = impl_->CountryOf(callee)) c->AddAttempt();
-  impl_->CountAttempt(impl_->RouteOf(callee), now);
+  impl_->hours[impl_->WriterHourOf(now)].AddAttempt();
+  const Route route = impl_->RouteOf(callee);
+  impl_->CarrierOf(route).AddAttempt();
+  if (GroupCounters* c = impl_->CountryOf(route)) c->AddAttempt();
+  impl_->CountAttempt(route, now);
   if (!IsCurrent(id)) return;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);
@@ -89,10 +90,11 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
 
 void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   impl_->totals.AddFinal(o);
-  impl_->hours[impl_->HourOf(o.final_at)].AddFinal(o);
-  impl_->CarrierOf(o.callee).AddFinal(o);
-  if (GroupCounters* c = impl_->CountryOf(o.callee)) c->AddFinal(o);
-  impl_->CountFinal(impl_->RouteOf(o.callee), o);
+  impl_->hours[impl_->WriterHourOf(o.final_at)].AddFinal(o);
+  const Route route = impl_->RouteOf(o.callee);
+  impl_->CarrierOf(route).AddFinal(o);
+  if (GroupCounters* c = impl_->CountryOf(route)) c->AddFinal(o);
+  impl_->CountFinal(route, o);
   int64_t pdd_ms = -1;
   if (o.first_ring_at != absl::InfinitePast() && o.invite_at != absl::InfinitePast()) {
     pdd_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(o.first_ring_at - o.invite_at));
@@ -124,7 +126,7 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
 
 void Store::RecordPaced(NumberId id, absl::Time now) {
   impl_->totals.AddPaced();
-  impl_->hours[impl_->HourOf(now)].AddPaced();
+  impl_->hours[impl_->WriterHourOf(now)].AddPaced();
   if (!IsCurrent(id)) return;
   NumberTable& t = impl_->table;
   Slot& s = t.slot(id.index);

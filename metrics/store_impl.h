@@ -117,15 +117,24 @@ struct Store::Impl {
     return static_cast<int>(std::max<int64_t>(1, (absl::ToInt64Seconds(window) + w - 1) / w));
   }
 
-  GroupCounters& CarrierOf(E164 callee) {
-    const int c = carriers.Lookup(callee);
-    return carrier_counts[c < 0 ? carrier_counts.size() - 1 : static_cast<size_t>(c)];
-  }
-  GroupCounters* CountryOf(E164 callee) {
-    const int cc = CountryCallingCode(callee);
-    return cc > 0 && cc < kMaxCountryCode ? &countries[cc] : nullptr;
-  }
+  // The since-start counters of a route's carrier ("unknown" last) and
+  // country, if it has one.
+  GroupCounters& CarrierOf(const Route& r) { return carrier_counts[static_cast<size_t>(r.carrier - 1)]; }
+  GroupCounters* CountryOf(const Route& r) { return r.country_code > 0 ? &countries[r.country_code] : nullptr; }
   int HourOf(absl::Time t) const { return absl::ToCivilHour(t, options.timezone).hour(); }
+  // HourOf for the writer, remembered per quarter hour: every time zone's
+  // hours begin on a quarter hour of UTC, and a time zone lookup costs
+  // more than counting the call.
+  int WriterHourOf(absl::Time t) {
+    const int64_t quarter = absl::ToUnixSeconds(t) / 900;
+    if (quarter != hour_quarter) {
+      hour_quarter = quarter;
+      hour_of_quarter = HourOf(absl::FromUnixSeconds(quarter * 900));
+    }
+    return hour_of_quarter;
+  }
+  int64_t hour_quarter = INT64_MIN;  // writer-only
+  int hour_of_quarter = 0;
 
   bool ReadSlot(const Slot& s, E164 want, CodeCounts* out, NumberSnapshot* snap, absl::Time now) const;
 
