@@ -1,6 +1,7 @@
 #include "metrics/call_log.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace sippacer::metrics {
 namespace {
@@ -168,7 +169,7 @@ void AddEvent(const CallEvent& e, CodeCounts* into) {
 
 LogBlock::LogBlock(int capacity_events)
     : capacity(static_cast<uint32_t>(capacity_events)),
-      events(new std::atomic<uint32_t>[static_cast<size_t>(capacity_events)]),
+      events(new std::atomic<uint32_t>[static_cast<size_t>(capacity_events)]()),
       cursors(capacity_events >= kCursorsFrom ? new WindowCursor[kCursors] : nullptr) {}
 
 CallLogPool::CallLogPool() : free_(std::size(kClasses)) {}
@@ -226,14 +227,26 @@ bool AppendEvent(CallLog& log, CallLogPool& pool, CallEvent e, int64_t keep_s) {
       DropOldest(log);
     }
   }
-  if (Get(log.count) == 0 || e.at_s - Get(log.base_s) > kMaxOffset) {
-    // Empty (or only events far older than any window): count from here.
-    while (Get(log.count) > 0) DropOldest(log);
+  if (Get(log.count) == 0) {
     Put(log.base_s, static_cast<uint32_t>(std::max<int64_t>(0, e.at_s)));
+  } else if (e.at_s - Get(log.base_s) > kMaxOffset) {
+    // Offsets run out after 388 days of a number never quiet for a whole
+    // history: count the events kept from the oldest of them instead.
+    const std::vector<CallEvent> kept = Events(log);
+    const auto base = static_cast<uint32_t>(std::max<int64_t>(0, kept.front().at_s));
+    std::atomic<uint32_t>* ring = Ring(log);
+    const uint32_t mask = CapacityOf(log) - 1;
+    for (size_t i = 0; i < kept.size(); ++i) Put(ring[(Get(log.first) + i) & mask], PackEvent(kept[i], base));
+    Put(log.base_s, base);
   }
-  bool kept_all = true;
   const int count = Get(log.count);
   const int capacity = static_cast<int>(CapacityOf(log));
+  if (count == capacity && capacity == kMaxLogEvents && e.kind == CallEvent::Kind::kPaced) {
+    // A paced number's dialer retrying fast must not push the calls it made
+    // out of its history: a full log keeps them and drops the refusal.
+    return false;
+  }
+  bool kept_all = true;
   if (count == capacity) {
     if (capacity < kMaxLogEvents) {
       Move(log, pool, CapacityFor(count + 1));

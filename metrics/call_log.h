@@ -54,7 +54,9 @@ struct WindowCursor {
   uint32_t head = 0;
   CodeCounts counts;
 };
-inline constexpr int kCursors = 6;  // rule windows, the route window, the history
+// Up to 8 rule windows, the route window and the history: a cursor each,
+// so a policy of many windows never makes them take turns.
+inline constexpr int kCursors = 10;
 
 // A busy number's events. `capacity` and `events` never change once the
 // block is in a log; the cursors are the writer's alone.
@@ -101,7 +103,8 @@ class CallLogPool {
 // Empties the log, its block back to the pool.
 void ResetLog(CallLog& log, CallLogPool& pool);
 // Appends `e` and drops events `keep_s` or more seconds older than it.
-// Returns false when the log was full and its oldest event was dropped.
+// Returns false when the log was full: its oldest event was dropped, or
+// `e` itself when it is a paced call (refusals never push calls out).
 bool AppendEvent(CallLog& log, CallLogPool& pool, CallEvent e, int64_t keep_s);
 // Adds the counts of the events in (now_s - window_s, now_s] to `out`,
 // through the block's cursor for that window where it has them.

@@ -43,19 +43,19 @@ bool ReadRecord(const Slot& s, int64_t width_s, NumberRecord* out) {
   return false;
 }
 
-// A bucket's calls as events at `at_s`: the 603s first, so that the
-// pre-ring and 603+ marks land on them.
-void AppendBucketEvents(const NumberRecord::BucketRecord& b, int64_t at_s, std::vector<CallEvent>* out) {
-  for (int i = 0; i < b.attempts; ++i) out->push_back(CallEvent{at_s, CallEvent::Kind::kAttempt});
-  for (int i = 0; i < b.paced; ++i) out->push_back(CallEvent{at_s, CallEvent::Kind::kPaced});
+// A bucket's calls as events at `at_s`, until `out` holds `limit`: the 603s
+// first among the finals, so that the pre-ring and 603+ marks land on them.
+void AppendBucketEvents(const NumberRecord::BucketRecord& b, int64_t at_s, size_t limit, std::vector<CallEvent>* out) {
+  auto add = [&](int n, const CallEvent& e) {
+    for (int i = 0; i < n && out->size() < limit; ++i) out->push_back(e);
+  };
+  add(b.attempts, CallEvent{at_s, CallEvent::Kind::kAttempt});
+  add(b.paced, CallEvent{at_s, CallEvent::Kind::kPaced});
   const size_t finals = out->size();
-  std::vector<Outcome> order = {Outcome::k603};
+  add(b.outcomes[static_cast<int>(Outcome::k603)], CallEvent{at_s, CallEvent::Kind::kFinal, Outcome::k603});
   for (int k = 0; k < kOutcomeCount; ++k) {
-    if (static_cast<Outcome>(k) != Outcome::k603) order.push_back(static_cast<Outcome>(k));
-  }
-  for (Outcome o : order) {
-    for (int i = 0; i < b.outcomes[static_cast<int>(o)]; ++i) {
-      out->push_back(CallEvent{at_s, CallEvent::Kind::kFinal, o});
+    if (static_cast<Outcome>(k) != Outcome::k603) {
+      add(b.outcomes[k], CallEvent{at_s, CallEvent::Kind::kFinal, static_cast<Outcome>(k)});
     }
   }
   for (size_t i = finals, n = 0; i < out->size() && n < b.pre_ring_603; ++i, ++n) (*out)[i].pre_ring_603 = true;
@@ -145,27 +145,39 @@ NumberId Store::ImportNumber(const NumberRecord& r, absl::Time now) {
   Slot& s = t.slot(id.index);
   const int64_t now_s = absl::ToUnixSeconds(now);
   const int64_t width_s = absl::ToInt64Seconds(t.bucket_width());
+  const int64_t history_s = absl::ToInt64Seconds(impl_->options.history);
   std::vector<CallEvent> events;
   if (!r.events.empty()) {
     events = r.events;
   } else {
-    // Buckets only: each replaces what the log holds of its period.
+    // Buckets only: each replaces what the log holds of its period. Only
+    // the history's buckets count (not one from a clock ahead of ours), the
+    // last of a repeated one, newest first up to what a log holds: a
+    // damaged file cannot ask for more.
+    const auto current = static_cast<uint32_t>(now_s / width_s);
+    std::vector<NumberRecord::BucketRecord> buckets;
+    for (auto it = r.buckets.rbegin(); it != r.buckets.rend(); ++it) {
+      const bool in_history = it->epoch <= current && static_cast<int64_t>(current - it->epoch) * width_s < history_s;
+      const bool seen =
+          std::any_of(buckets.begin(), buckets.end(), [&](const auto& b) { return b.epoch == it->epoch; });
+      if (in_history && !seen) buckets.push_back(*it);
+    }
+    std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) { return a.epoch > b.epoch; });
     auto imported = [&](int64_t at_s) {
       const auto ev = static_cast<uint32_t>(at_s / width_s);
-      return std::any_of(r.buckets.begin(), r.buckets.end(), [ev](const auto& b) { return b.epoch == ev; });
+      return std::any_of(buckets.begin(), buckets.end(), [ev](const auto& b) { return b.epoch == ev; });
     };
     for (const CallEvent& e : Events(s.log)) {
       if (!imported(e.at_s)) events.push_back(e);
     }
-    for (const NumberRecord::BucketRecord& b : r.buckets) {
-      AppendBucketEvents(b, std::min(now_s, static_cast<int64_t>(b.epoch) * width_s + width_s / 2), &events);
+    const size_t limit = events.size() + kMaxLogEvents;
+    for (const NumberRecord::BucketRecord& b : buckets) {
+      AppendBucketEvents(b, std::min(now_s, static_cast<int64_t>(b.epoch) * width_s + width_s / 2), limit, &events);
     }
   }
   // Aged out while we were down, or from a clock ahead of ours.
   events.erase(std::remove_if(events.begin(), events.end(),
-                              [&](const CallEvent& e) {
-                                return e.at_s > now_s || now_s - e.at_s >= absl::ToInt64Seconds(impl_->options.history);
-                              }),
+                              [&](const CallEvent& e) { return e.at_s > now_s || now_s - e.at_s >= history_s; }),
                events.end());
   std::stable_sort(events.begin(), events.end(),
                    [](const CallEvent& a, const CallEvent& b) { return a.at_s < b.at_s; });

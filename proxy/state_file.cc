@@ -109,7 +109,9 @@ void LoadNumber(const JsonValue& v, metrics::Store& store, pacing::Pacer& pacer,
   if (const JsonValue* e = v.Get("e")) {
     int64_t at = 0;
     for (size_t i = 0; i + 1 < e->items.size(); i += 2) {
-      at += Clamped<int32_t>(e->items[i].number);
+      // The first is a Unix time (past 2038), the rest steps from it.
+      const double x = e->items[i].number;
+      at = i == 0 ? std::clamp<int64_t>(Clamped<int64_t>(x), 0, int64_t{1} << 40) : at + Clamped<int32_t>(x);
       r.events.push_back(metrics::EventOfCode(at, Clamped<uint8_t>(e->items[i + 1].number)));
     }
   }

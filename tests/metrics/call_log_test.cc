@@ -93,6 +93,36 @@ TEST_CASE("call log: a full log drops its oldest event, and cursors follow", "[m
   CHECK(after.of(Outcome::k603) == 50);
 }
 
+TEST_CASE("call log: a paced number's refusals never push its calls out", "[metrics]") {
+  CallLogPool pool;
+  CallLog log;
+  for (int i = 0; i < kMaxLogEvents; ++i) AppendEvent(log, pool, Attempt(kT0 + i / 10), 86400);
+  // Its dialer retries fast: a full log drops the refusals.
+  for (int i = 0; i < 1000; ++i) {
+    CHECK_FALSE(AppendEvent(log, pool, CallEvent{kT0 + 2000, CallEvent::Kind::kPaced}, 86400));
+  }
+  CodeCounts c;
+  CountWindow(log, kT0 + 2000, 86400, &c);
+  CHECK(c.attempts == kMaxLogEvents);
+  CHECK(c.paced == 0);
+}
+
+TEST_CASE("call log: a number never quiet for 400 days keeps its history past the offsets' end", "[metrics]") {
+  CallLogPool pool;
+  CallLog log;
+  // A call every 30 minutes, an hour's history: the log never empties.
+  int64_t t = kT0;
+  for (int i = 0; i < 400 * 48; ++i, t += 1800) AppendEvent(log, pool, Final(t, Outcome::k486), 3600);
+  t -= 1800;
+  CodeCounts c;
+  SumLog(log, t, 3600, &c);
+  CHECK(c.of(Outcome::k486) == 2);
+  const std::vector<CallEvent> events = Events(log);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].at_s == t - 1800);
+  CHECK(events[1].at_s == t);
+}
+
 TEST_CASE("call log: a clock stepped back counts at the newest second", "[metrics]") {
   CallLogPool pool;
   CallLog log;

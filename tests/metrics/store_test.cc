@@ -74,7 +74,7 @@ TEST_CASE("a number's calls cost what it made: a few inline, a busy number's in 
   for (int i = 0; i < 100; ++i) Call(s, 15551230002, 480, kT0 + absl::Seconds(i));  // 200 events
   const uint64_t busy = s.log_block_bytes();  // grew through 32, 64 and 128 to 256 events
   CHECK(busy >= 4 * (32 + 64 + 128 + 256));
-  CHECK(busy < 4 * (32 + 64 + 128 + 256) + 1024);
+  CHECK(busy < 4 * (32 + 64 + 128 + 256) + 2048);  // and the 256-event block's window cursors
   // Four hours later its old calls have left; the next calls take it back inline.
   const absl::Time later = kT0 + absl::Hours(5);
   Call(s, 15551230002, 200, later, true);
@@ -86,6 +86,42 @@ TEST_CASE("a number's calls cost what it made: a few inline, a busy number's in 
   // Its blocks went back to the pool and are used again.
   for (int i = 0; i < 100; ++i) Call(s, 15551230003, 480, kT0 + absl::Seconds(i));
   CHECK(s.log_block_bytes() == busy);  // the same two blocks, reused
+}
+
+TEST_CASE("a record of buckets imports the history's buckets once, and no more than a log holds", "[metrics]") {
+  Store s(FourHours());
+  const absl::Time now = kT0 + absl::Minutes(30);
+  const uint32_t current = static_cast<uint32_t>(absl::ToUnixSeconds(now) / 600);
+  NumberRecord r;
+  r.number = 15551230001;
+  r.last_seen_s = absl::ToUnixSeconds(now);
+  NumberRecord::BucketRecord b;
+  b.epoch = current - 1;
+  b.attempts = 3;
+  r.buckets = {b, b};  // repeated: the last one counts, once
+  r.buckets[1].attempts = 4;
+  NumberRecord::BucketRecord ahead = b;  // a clock ahead of ours
+  ahead.epoch = current + 1;
+  ahead.attempts = 9;
+  r.buckets.push_back(ahead);
+  const NumberId id = s.ImportNumber(r, now);
+  CHECK(s.Window(id, absl::Hours(4), now).attempts == 4);
+  // The same bucket again replaces it (the fleet imports one at a time).
+  s.ImportNumber(r, now);
+  CHECK(s.Window(id, absl::Hours(4), now).attempts == 4);
+  // A damaged record asking for millions of calls gets at most a full log.
+  NumberRecord big;
+  big.number = 15551230002;
+  for (uint32_t e = current - 20; e <= current; ++e) {
+    NumberRecord::BucketRecord full;
+    full.epoch = e;
+    full.attempts = UINT16_MAX;
+    full.outcomes.fill(UINT16_MAX);
+    big.buckets.push_back(full);
+  }
+  const NumberId big_id = s.ImportNumber(big, now);
+  const CodeCounts c = s.Window(big_id, absl::Hours(4), now);
+  CHECK(c.attempts + c.finals() == kMaxLogEvents);
 }
 
 TEST_CASE("pool and route counters do not wrap at any rate one box carries", "[metrics]") {
