@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "metrics/seqlock_text.h"
+#include "metrics/slot_array.h"
 #include "pacing/rule_match.h"
 
 namespace sippacer::pacing {
@@ -92,35 +93,7 @@ struct PacingEntry {
   const EvidenceSet& Evidence() const { return evidence ? *evidence : NoEvidence(); }
 };
 
-// Chunked like the Store's slots so entries never move.
-class PacingTable {
- public:
-  explicit PacingTable(size_t max_numbers) : chunks_(max_numbers / kChunk + 1) {}
-  ~PacingTable() {
-    for (auto& c : chunks_) delete[] c.load(std::memory_order_relaxed);
-  }
-  // Writer: allocates the chunk on first use.
-  PacingEntry& At(uint32_t index) {
-    auto& chunk = chunks_[index / kChunk];
-    PacingEntry* p = chunk.load(std::memory_order_relaxed);
-    if (p == nullptr) {
-      p = new PacingEntry[kChunk];
-      chunk.store(p, std::memory_order_release);
-    }
-    return p[index % kChunk];
-  }
-  // Reader: nullptr when the chunk does not exist yet.
-  const PacingEntry* Find(uint32_t index) const {
-    if (index / kChunk >= chunks_.size()) return nullptr;
-    const PacingEntry* p = chunks_[index / kChunk].load(std::memory_order_acquire);
-    return p ? p + (index % kChunk) : nullptr;
-  }
-
- private:
-  // Small chunks: a new one is allocated on the SIP thread as numbers
-  // arrive, so it must stay well under a megabyte.
-  static constexpr uint32_t kChunk = 256;
-  std::vector<std::atomic<PacingEntry*>> chunks_;
-};
+// Indexed like the Store's slots, in chunks, so entries never move.
+using PacingTable = metrics::SlotArray<PacingEntry>;
 
 }  // namespace sippacer::pacing

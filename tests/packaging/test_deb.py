@@ -18,7 +18,6 @@ with exit 0 and a state file.
 """
 import glob
 import gzip
-import json
 import os
 import pwd
 import re
@@ -296,20 +295,7 @@ def log():
 
 
 def request(line):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.connect(R("/run/sippacer/sippacer.sock"))
-        s.sendall(line.encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    finally:
-        s.close()
-    return json.loads(buf.decode())
+    return h.stats_request(R("/run/sippacer/sippacer.sock"), line, timeout=5)
 
 
 def answers_options():
