@@ -1,9 +1,11 @@
 """Finished transactions do not hold memory longer than they must (sofia
-patch 0012): after answered calls the dialer hangs up, once T4 (5 s) has
-passed, no client transaction is left (the INVITEs answered 2xx and the ACKs
-sent are freed when the call ends, not kept 32 s) and the only server
-transactions left are the BYEs, which Timer J keeps 32 s to answer a
-retransmitted BYE again. With --timer_j=2s (patch 0014) those go too. The
+patches 0012 and 0015): after answered calls the dialer hangs up; as the
+calls end no client transaction is left (the INVITEs answered 2xx and the
+ACKs sent are freed when the call ends, not kept 32 s, and the BYEs sent
+when they are answered, not kept 5 s for Timer K); once T4 (5 s) has passed
+the only server transactions left are the BYEs, which Timer J keeps 32 s to
+answer a retransmitted BYE again (without their requests: 0016,
+relay_answered_retransmissions). With --timer_j=2s (patch 0014) those go too. The
 stock sofia-sip keeps the INVITEs and the ACKs: there the counts are
 printed, not checked, and --timer_j is refused at start (exit 2)."""
 import subprocess
@@ -19,7 +21,12 @@ d = h.Daemon(wd, carrier.port).start()
 res = h.run_dialer(wd, d.port, [("15551230001", f"1555000{i:04d}") for i in range(CALLS)], rate=20)
 h.check_eq(res["successful"], CALLS, "answered calls, hung up by the dialer")
 h.wait_idle(d)
-time.sleep(7)  # T4 (5 s), with room to spare: the client BYEs are gone too
+if d.request("show info")["sofia_sip"] == "patched":  # the BYEs we sent went with their answers (0015)
+    h.wait_for(lambda: d.request("show info")["sip_client_transactions"] == 0, timeout=2,
+               what="no client transaction within 2 s of the calls' end (Timer K is 5 s)")
+else:
+    print(f"stock sofia-sip, as the calls end: {d.request('show info')['sip_client_transactions']} client transactions")
+time.sleep(7)  # T4 (5 s), with room to spare: the INVITEs' Timer I
 info = d.request("show info")
 counts = (info["sip_server_transactions"], info["sip_client_transactions"])
 if info["sofia_sip"] == "patched":
