@@ -15,7 +15,7 @@ GroupWindows::GroupWindows(int groups, int buckets, absl::Duration bucket_width)
     : groups_(groups),
       buckets_(buckets),
       width_s_(std::max<int64_t>(1, absl::ToInt64Seconds(bucket_width))),
-      cells_(new WideBucket[static_cast<size_t>(groups) * static_cast<size_t>(buckets)]) {}
+      cells_(static_cast<size_t>(groups) * static_cast<size_t>(buckets)) {}
 
 uint32_t GroupWindows::EpochOf(absl::Time t) const { return static_cast<uint32_t>(absl::ToUnixSeconds(t) / width_s_); }
 

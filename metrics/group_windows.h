@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "metrics/call_outcome.h"
 #include "metrics/outcome.h"
+#include "metrics/zeroed_array.h"
 
 namespace sippacer::metrics {
 
@@ -57,7 +58,7 @@ class GroupWindows {
   const int groups_;
   const int buckets_;
   const int64_t width_s_;
-  std::unique_ptr<WideBucket[]> cells_;
+  ZeroedArray<WideBucket> cells_;  // a group's pages are written once it counts
 };
 
 }  // namespace sippacer::metrics

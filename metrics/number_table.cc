@@ -7,6 +7,13 @@ namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
 
+// A power of two at least twice the numbers, so probes stay short.
+uint64_t IndexCapacity(size_t max_numbers) {
+  uint64_t cap = 1024;
+  while (cap < 2 * static_cast<uint64_t>(max_numbers)) cap <<= 1;
+  return cap;
+}
+
 uint64_t Mix(uint64_t x) {  // splitmix64 finaliser: numbers are sequential, spread them
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -26,17 +33,10 @@ NumberTable::NumberTable(size_t max_numbers, absl::Duration history, absl::Durat
     : max_numbers_(max_numbers),
       width_(bucket_width),
       history_s_(std::max<int64_t>(1, absl::ToInt64Seconds(history))),
-      chunks_(max_numbers / kChunk + 1) {
-  uint64_t cap = 1024;
-  while (cap < 2 * static_cast<uint64_t>(max_numbers)) cap <<= 1;
-  mask_ = cap - 1;
-  keys_.reset(new std::atomic<uint64_t>[cap]);
-  slots_.reset(new std::atomic<uint32_t>[cap]);
-  for (uint64_t i = 0; i < cap; ++i) {
-    keys_[i].store(0, std::memory_order_relaxed);
-    slots_[i].store(kNone, std::memory_order_relaxed);
-  }
-}
+      chunks_(max_numbers / kChunk + 1),
+      mask_(IndexCapacity(max_numbers) - 1),
+      keys_(mask_ + 1),
+      slots_(mask_ + 1) {}
 
 NumberTable::~NumberTable() {
   for (auto& c : chunks_) delete[] c.load(std::memory_order_relaxed);

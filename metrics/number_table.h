@@ -24,6 +24,7 @@
 #include "metrics/call_log.h"
 #include "metrics/call_outcome.h"
 #include "metrics/outcome.h"
+#include "metrics/zeroed_array.h"
 
 namespace sippacer::metrics {
 
@@ -114,9 +115,11 @@ class NumberTable {
   std::atomic<uint32_t> allocated_{0};
   std::atomic<size_t> live_{0};
   // Index: keys and slots side by side, capacity a power of two >= 2x max.
-  std::unique_ptr<std::atomic<uint64_t>[]> keys_;
-  std::unique_ptr<std::atomic<uint32_t>[]> slots_;
-  uint64_t mask_ = 0;
+  // A key of 0 is an empty place; a place's slot is written before its key,
+  // so the zero pages of a ZeroedArray need no filling.
+  const uint64_t mask_;
+  ZeroedArray<std::atomic<uint64_t>> keys_;
+  ZeroedArray<std::atomic<uint32_t>> slots_;
   std::vector<uint32_t> free_;  // writer-only
   uint32_t lru_head_ = UINT32_MAX;
   uint32_t lru_tail_ = UINT32_MAX;

@@ -18,6 +18,7 @@
 #include "metrics/number_table.h"
 #include "metrics/seqlock_text.h"
 #include "metrics/store.h"
+#include "metrics/zeroed_array.h"
 
 namespace sippacer::metrics {
 
@@ -161,10 +162,10 @@ struct Store::Impl {
   std::atomic<uint64_t> events_dropped{0};  // a full log's oldest, to make room
   std::array<std::atomic<uint64_t>, kPddBounds.size() + 1> pdd_buckets{};
   std::atomic<uint64_t> pdd_sum_ms{0};
-  std::unique_ptr<SeqlockText[]> reasons{new SeqlockText[kReasonSlots]};  // 603+ Reason texts, a ring
-  uint32_t next_reason = 0;                                               // writer-only
-  std::unique_ptr<FleetCounts> fleet;                                     // --redis only
-  std::unique_ptr<ChangedNumbers> changes;                                // --redis only
+  ZeroedArray<SeqlockText> reasons{kReasonSlots};  // 603+ Reason texts, a ring
+  uint32_t next_reason = 0;                        // writer-only
+  std::unique_ptr<FleetCounts> fleet;              // --redis only
+  std::unique_ptr<ChangedNumbers> changes;         // --redis only
 
   void Changed(E164 number) {
     if (changes) changes->Push(number);

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "metrics/seqlock_text.h"
+#include "metrics/zeroed_array.h"
 #include "pacing/baseline.h"
 #include "pacing/evidence.h"
 #include "pacing/number_pacing_table.h"
@@ -31,7 +32,7 @@ struct Pacer::Impl {
         table(s.options().max_numbers),
         baselines(s),
         reasons_size(std::max<size_t>(8192, s.options().max_numbers / 16)),
-        reasons(new metrics::SeqlockText[reasons_size]) {
+        reasons(reasons_size) {
     published = live;
     flags = live;
     Derive();
@@ -88,8 +89,8 @@ struct Pacer::Impl {
   std::string why;            // Decision::why storage
   std::string adopting_from;  // the fleet node whose state SetState is adopting ("" = ours)
   size_t reasons_size;
-  std::unique_ptr<metrics::SeqlockText[]> reasons;  // reason texts, a ring
-  size_t next_reason = 0;                           // SIP thread
+  metrics::ZeroedArray<metrics::SeqlockText> reasons;  // reason texts, a ring
+  size_t next_reason = 0;                              // SIP thread
   std::atomic<uint64_t> paced_total{0};
   std::array<std::atomic<uint64_t>, kStates> in_state{};
   std::atomic<uint64_t> watched_count{0};
