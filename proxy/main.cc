@@ -128,7 +128,8 @@ constexpr char kBuildType[] =
 
 std::string VersionText() {
   return absl::StrCat("sippacer ", SIPPACER_VERSION, "\nbuild: ", kBuildType, "\nsofia-sip: ", SIPPACER_SOFIA_BUILD,
-                      " (", sofia_sip_name_version, ")\nlibpq: ", sippacer::proxy::LibpqVersion(), "\n");
+                      " (", sofia_sip_name_version, ")\nlibpq: ", sippacer::proxy::LibpqVersion(),
+                      "\nallocator: ", SIPPACER_ALLOCATOR, "\n");
 }
 
 // One line naming the flag, exit 2.

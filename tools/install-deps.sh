@@ -6,6 +6,7 @@ packages=(cmake ninja-build g++ pkg-config python3
           libsofia-sip-ua-dev libboost-dev libabsl-dev catch2 libbenchmark-dev
           sip-tester libpq-dev postgresql
           redis-server libhiredis-dev # the fleet: shared windows and states (docs/fleet.md)
+          libjemalloc-dev             # the daemon's allocator (proxy/CMakeLists.txt)
           kamailio                    # a proxy in front of the daemon in the tests
           kamailio-tls-modules        # ... and a TLS carrier behind it
           dnsmasq-base openssl        # a DNS server for trunk names; test certificates

@@ -167,6 +167,14 @@ p = subprocess.run([h.SIPPACER_BIN, "--version"], capture_output=True, text=True
 h.check_eq(p.returncode, 0, "--version exit code")
 h.check(re.match(r"sippacer \d+\.\d+\.\d+\nbuild: .+\nsofia-sip: (patched|stock) \(sofia-sip-[\w.]+\)\n", p.stdout),
         f"--version: {p.stdout!r}")
+# The allocator it names is the one the running daemon uses (a build with
+# jemalloc whose malloc is still glibc's would pass by name alone).
+allocator = re.search(r"^allocator: (jemalloc|glibc)$", p.stdout, re.M)
+h.check(allocator is not None, f"--version names the allocator: {p.stdout!r}")
+d = h.Daemon(h.workdir("flags-allocator"), 5999).start()
+maps = open(f"/proc/{d.proc.pid}/maps").read()
+h.check_eq("libjemalloc" in maps, allocator.group(1) == "jemalloc", f"jemalloc mapped in a daemon built with {allocator.group(1)}")
+d.stop()
 
 # sippacer-replay: the same contract.
 p = subprocess.run([REPLAY, "--help"], capture_output=True, text=True, timeout=30)

@@ -73,6 +73,8 @@ depends = [d.strip().split()[0] for d in field("Depends").split(",")]
 for want in ("adduser", "libc6", "libstdc++6", "libpq5"):
     h.check(want in depends, f"Depends lacks {want}: {depends}")
 h.check(any(d.startswith("libabsl") for d in depends), f"Depends lacks Abseil: {depends}")
+if "allocator: jemalloc" in run([os.path.join(BUILD, "sippacer"), "--version"]).stdout:
+    h.check("libjemalloc2" in depends, f"a jemalloc build must depend on libjemalloc2: {depends}")
 if SOFIA == "stock":
     h.check("libsofia-sip-ua0" in depends, f"a stock-sofia build must depend on libsofia-sip-ua0: {depends}")
 else:
