@@ -58,7 +58,7 @@ if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
   # exit. No suppressions are needed for sofia-sip 1.12.11 today.
   (cd build-asan && ctest --output-on-failure -j "$jobs" -L "^(unit|tsan)$" &&
      ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --no-tests=error \
-       -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|relay_transactions_freed|relay_lost_ack|relay_net_fuzz|relay_sofia_asserts|relay_reinvite_cancel|relay_trunk_listen|relay_headers|relay_100rel|relay_session_timer|relay_trunks|relay_dns|relay_tls|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown|fleet_operator|fleet_redis_outage)$")
+       -R "^(relay_outcomes|relay_dialogs|relay_malformed|relay_stray_ack|relay_edge_invites|relay_refusal_flood|relay_no_leaks|relay_transactions_freed|relay_lost_ack|relay_answered_retransmissions|relay_net_fuzz|relay_sofia_asserts|relay_reinvite_cancel|relay_trunk_listen|relay_headers|relay_100rel|relay_session_timer|relay_trunks|relay_dns|relay_tls|stats_hostile_clients|pacing_lifecycle|replay_agreement|cdr_file|shutdown|fleet_operator|fleet_redis_outage)$")
 
   echo "run.sh: TSan build (one writer, many readers)"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan -DSIPPACER_SOFIA_PREFIX= "${sofia[@]}" >/dev/null
@@ -70,7 +70,7 @@ if [ $# -eq 0 ] && [ "${SIPPACER_SKIP_SANITIZERS:-0}" != 1 ]; then
     cmake -S . -B build-stock -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIPPACER_TESTS=ON -DSIPPACER_SOFIA_PREFIX= >/dev/null
     cmake --build build-stock -j "$jobs" --target sippacer sippacer-ctl sippacer-replay
     (cd build-stock && ctest --output-on-failure --no-tests=error -j "$jobs" \
-       -R "^(relay_outcomes|relay_dialogs|relay_reinvite_cancel|relay_sofia_asserts|relay_stray_ack|relay_transactions_freed|relay_lost_ack|relay_100rel|relay_trunks|relay_tls|shutdown)$")
+       -R "^(relay_outcomes|relay_dialogs|relay_reinvite_cancel|relay_sofia_asserts|relay_stray_ack|relay_transactions_freed|relay_lost_ack|relay_answered_retransmissions|relay_100rel|relay_trunks|relay_tls|shutdown)$")
   fi
 fi
 
