@@ -10,7 +10,10 @@ UAS on 5070, in a private network namespace, every call answered, held
 sofia's transaction tables (`show info`); at the end, the RSS once the
 longest transaction linger has filled (the sample at 60 s) against the
 largest after it, and the calls SIPp saw fail. Exits 1 if any call failed
-or the RSS grew by more than 5% after 60 s."""
+or the RSS grew by more than 5% after 60 s, not counting the numbers' call
+logs: those grow by design until they hold the history (`window_log_bytes`,
+at most 64 KB a number: docs/pacing.md "Windows"), and the harness's 1,000
+numbers each call several times a second. Their growth is printed apart."""
 import json
 import os
 import subprocess
@@ -67,7 +70,7 @@ def main():
         return 1
     start = time.time()
     samples = []
-    print(" t(s)  rss(MiB)  server_tx  client_tx  calls  invites")
+    print(" t(s)  rss(MiB)  logs(MiB)  server_tx  client_tx  calls  invites")
     while run.poll() is None:
         time.sleep(10)
         try:
@@ -75,21 +78,26 @@ def main():
         except (OSError, ValueError):
             continue
         t = time.time() - start
-        samples.append((t, rss))
-        print(f"{t:5.0f}  {rss:8.1f}  {info['sip_server_transactions']:9d}  {info['sip_client_transactions']:9d}"
+        logs = info["window_log_bytes"] / 2**20
+        samples.append((t, rss, logs))
+        print(f"{t:5.0f}  {rss:8.1f}  {logs:9.1f}  {info['sip_server_transactions']:9d}"
+              f"  {info['sip_client_transactions']:9d}"
               f"  {info['calls_active']:5d}  {info['invites_total']:8d}", flush=True)
     lines = run.stdout.read().strip().splitlines()
     result = json.loads(lines[-1])["runs"][0] if lines and lines[-1].startswith("{") else {}
     failed = result.get("calls_failed", -1)
-    warm = [rss for t, rss in samples if t >= WARM_S]
+    warm = [(rss, logs) for t, rss, logs in samples if t >= WARM_S]
     if not warm:
         print("\n".join(lines[-5:]))
         return 1
-    growth = (max(warm) - warm[0]) / warm[0] * 100
+    growth = (max(r for r, _ in warm) - warm[0][0]) / warm[0][0] * 100
+    rest = [r - logs for r, logs in warm]
+    rest_growth = (max(rest) - rest[0]) / rest[0] * 100
     print(f"rate {rate}/s for {secs} s: calls {result.get('calls_attempted')} failed {failed}; "
-          f"RSS {warm[0]:.1f} MiB at {WARM_S} s, at most {max(warm):.1f} MiB after ({growth:+.1f}%); "
-          f"CPU {result.get('proxy_cpu_us_per_call')} us a call")
-    return 0 if failed == 0 and growth <= 5 else 1
+          f"RSS {warm[0][0]:.1f} MiB at {WARM_S} s, at most {max(r for r, _ in warm):.1f} MiB after ({growth:+.1f}%); "
+          f"less the call logs ({warm[0][1]:.1f} -> {warm[-1][1]:.1f} MiB) {rest[0]:.1f} MiB, at most "
+          f"{max(rest):.1f} MiB after ({rest_growth:+.1f}%); CPU {result.get('proxy_cpu_us_per_call')} us a call")
+    return 0 if failed == 0 and rest_growth <= 5 else 1
 
 
 if __name__ == "__main__":
