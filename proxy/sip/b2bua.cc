@@ -404,8 +404,8 @@ int B2bua::HandleInvite(nta_incoming_t* irq, const sip_t* sip) {
       const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: the caller ID is no number\"");
       nta_incoming_treply(irq, code, phrase, SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported),
                           TAG_END());
-      nta_incoming_destroy(irq);
       PushRefusalCdr(sip, caller, callee, code, phrase, "no_number", false, now);
+      nta_incoming_destroy(irq);  // frees the request `sip` is in (sofia patch 0016)
       return 0;
     }
   }
@@ -541,8 +541,8 @@ void B2bua::RefusePaced(nta_incoming_t* irq, const sip_t* sip, const CallerId& c
   const char* phrase = sip_status_phrase(code);
   nta_incoming_treply(irq, code, phrase ? phrase : "Paced", SIPTAG_RETRY_AFTER_STR(absl::StrCat(retry_s).c_str()),
                       SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
-  nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Paced", d.action, false, now);
+  nta_incoming_destroy(irq);  // frees the request `sip` is in (sofia patch 0016)
 }
 
 void B2bua::RefuseAtTrunkLimit(nta_incoming_t* irq, const sip_t* sip, const CallerId& caller, const CallerId& callee,
@@ -556,8 +556,8 @@ void B2bua::RefuseAtTrunkLimit(nta_incoming_t* irq, const sip_t* sip, const Call
   const std::string reason = absl::StrCat("SIP;cause=", code, ";text=\"sippacer: every trunk at its limit\"");
   nta_incoming_treply(irq, code, phrase ? phrase : "Trunks Busy", SIPTAG_RETRY_AFTER_STR("1"),
                       SIPTAG_REASON_STR(reason.c_str()), SIPTAG_SUPPORTED_STR(kSupported), TAG_END());
-  nta_incoming_destroy(irq);
   PushRefusalCdr(sip, caller, callee, code, phrase ? phrase : "Trunks Busy", "trunk_limit", false, now);
+  nta_incoming_destroy(irq);  // frees the request `sip` is in (sofia patch 0016)
 }
 
 void B2bua::PushRefusalCdr(const sip_t* sip, const CallerId& caller, const CallerId& callee, int code,
