@@ -200,6 +200,31 @@ def new_id(rng, n=10):
     return "%0*x" % (n, rng.getrandbits(4 * n))
 
 
+def udp_socket(timeout=None):
+    """A UDP socket on 127.0.0.1 at a free port: one peer of the relay."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(timeout)
+    return s
+
+
+def wait_message(sock, want, timeout=2.0):
+    """(message, source) of the first message `want(msg)` accepts within
+    `timeout`, else (None, None); anything else received meanwhile (a
+    provisional answer, another message) is skipped."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sock.settimeout(max(0.05, deadline - time.time()))
+        try:
+            data, addr = sock.recvfrom(65535)
+        except socket.timeout:
+            return None, None
+        msg = Msg.parse(data)
+        if msg is not None and want(msg):
+            return msg, addr
+    return None, None
+
+
 # --- mutations -----------------------------------------------------------------
 #
 # Each structural mutation takes (rng, msg, env) and changes msg in place;

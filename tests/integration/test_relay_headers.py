@@ -13,6 +13,7 @@ import socket
 import time
 
 import harness as h
+import sipflow as sf
 
 IDENTITY = ("eyJhbGciOiJFUzI1NiIsInBwdCI6InNoYWtlbiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9jZXJ0LmV4YW1wbGUub3Jn"
             "L3Bhc3Nwb3J0LmNlciJ9.eyJhdHRlc3QiOiJBIiwiZGVzdCI6eyJ0biI6WyIxNTU1MDAwMTIwMCJdfX0.c2lnbmF0dXJl;"
@@ -45,10 +46,7 @@ CARRIER_ON_200 = {
 
 
 def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(2)
-    return s
+    return sf.udp_socket(timeout=2)
 
 
 def headers_of(data):

@@ -6,37 +6,13 @@ been lost; each time an ACK must come back, the same as the first (the relay
 holds the ACK it sent until the call ends, and sofia sends it again for a
 2xx that finds it). Then the call ends normally."""
 import random
-import socket
-import time
 
 import harness as h
 import sipflow as sf
 
 
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    return s
-
-
-def wait(sock, want, timeout=2.0):
-    """The first message `want(msg)` accepts within `timeout`, else None;
-    provisional answers and other messages are skipped."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        sock.settimeout(max(0.05, deadline - time.time()))
-        try:
-            data, addr = sock.recvfrom(65535)
-        except socket.timeout:
-            return None, None
-        msg = sf.Msg.parse(data)
-        if msg is not None and want(msg):
-            return msg, addr
-    return None, None
-
-
 wd = h.workdir("relay-lost-ack")
-carrier, dialer = udp(), udp()
+carrier, dialer = sf.udp_socket(), sf.udp_socket()
 cport, dport = carrier.getsockname()[1], dialer.getsockname()[1]
 d = h.Daemon(wd, cport).start()
 rng = random.Random(7)
@@ -47,38 +23,38 @@ invite = sf.request("INVITE", "sip:15550001200@127.0.0.1", f"SIP/2.0/UDP 127.0.0
                     "<sip:15551230001@127.0.0.1>;tag=d1", "<sip:15550001200@127.0.0.1>", call_id, 1,
                     contact=f"<sip:dialer@127.0.0.1:{dport}>", body=sf.sdp("dialer"))
 dialer.sendto(invite.encode(), daemon)
-b_invite, b_addr = wait(carrier, lambda m: m.method == "INVITE")
+b_invite, b_addr = sf.wait_message(carrier, lambda m: m.method == "INVITE")
 h.check(b_invite is not None, "the INVITE reaches the carrier")
 ok = sf.response(b_invite, 200, to_tag="c1", contact=f"<sip:carrier@127.0.0.1:{cport}>", body=sf.sdp("carrier"))
 carrier.sendto(ok.encode(), b_addr)
 
-a_ok, _ = wait(dialer, lambda m: m.status == 200)
+a_ok, _ = sf.wait_message(dialer, lambda m: m.status == 200)
 h.check(a_ok is not None, "the 200 reaches the dialer")
 ack = sf.request("ACK", sf.uri_of(a_ok.get("Contact")), f"SIP/2.0/UDP 127.0.0.1:{dport};branch=z9hG4bK{sf.new_id(rng)}",
                  a_ok.get("From"), a_ok.get("To"), call_id, 1)
 dialer.sendto(ack.encode(), daemon)
-first, _ = wait(carrier, lambda m: m.method == "ACK")
+first, _ = sf.wait_message(carrier, lambda m: m.method == "ACK")
 h.check(first is not None, "our ACK reaches the carrier")
 
 # The carrier did not get it, as far as it knows: its 2xx again, twice.
 again = []
 for _ in range(2):
     carrier.sendto(ok.encode(), b_addr)
-    msg, _ = wait(carrier, lambda m: m.method == "ACK", timeout=1.5)
+    msg, _ = sf.wait_message(carrier, lambda m: m.method == "ACK", timeout=1.5)
     again.append(msg)
 for i, msg in enumerate(again, 1):
     h.check(msg is not None, f"an ACK for the 2xx sent again (#{i})")
     h.check_eq((msg.cseq(), msg.branch(), msg.tag("To")), (first.cseq(), first.branch(), first.tag("To")),
                f"the ACK sent again (#{i}) is the first one")
-h.check(wait(dialer, lambda m: m.status == 200, timeout=0.5)[0] is None, "the 2xx sent again stays on the trunk side")
+h.check(sf.wait_message(dialer, lambda m: m.status == 200, timeout=0.5)[0] is None, "the 2xx sent again stays on the trunk side")
 
 bye = sf.request("BYE", sf.uri_of(a_ok.get("Contact")), f"SIP/2.0/UDP 127.0.0.1:{dport};branch=z9hG4bK{sf.new_id(rng)}",
                  a_ok.get("From"), a_ok.get("To"), call_id, 2)
 dialer.sendto(bye.encode(), daemon)
-b_bye, addr = wait(carrier, lambda m: m.method == "BYE")
+b_bye, addr = sf.wait_message(carrier, lambda m: m.method == "BYE")
 h.check(b_bye is not None, "the BYE reaches the carrier")
 carrier.sendto(sf.response(b_bye, 200).encode(), addr)
-h.check(wait(dialer, lambda m: m.status == 200 and m.cseq()[1] == "BYE")[0] is not None, "the dialer's BYE is answered")
+h.check(sf.wait_message(dialer, lambda m: m.status == 200 and m.cseq()[1] == "BYE")[0] is not None, "the dialer's BYE is answered")
 h.wait_idle(d)
 d.stop()
 print("relay lost ack: ok")

@@ -21,15 +21,13 @@ import socket
 import time
 
 import harness as h
+import sipflow as sf
 
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
 
 
 def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(2)
-    return s
+    return sf.udp_socket(timeout=2)
 
 
 def request(method, ruri, via, call_id, cseq, to_tag="", extra="", body=b"", max_forwards=70):
