@@ -10,6 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "metrics/outcome.h"
 
 namespace sippacer::metrics {
 
@@ -30,6 +31,17 @@ struct CallOutcome {
   // the duration of the call that records it: copy what you keep.
   absl::string_view reason_header;
 };
+
+// What a final adds to each count it goes into (the number's log, its
+// carrier, country, area, hour, the pool): worked out once a call.
+struct FinalMark {
+  Outcome outcome = Outcome::kOther6xx;
+  bool pre_ring_603 = false;     // a 603 before any ringing
+  bool network_blocked = false;  // a 603+
+};
+inline FinalMark MarkOf(const CallOutcome& o) {
+  return FinalMark{OutcomeFromStatus(o.code), o.code == 603 && !o.ringing_seen, o.network_blocked};
+}
 
 // True for the 603+ of ATIS-1000099: status 603, reason phrase "Network
 // Blocked" (case-insensitive) and a Reason header present.

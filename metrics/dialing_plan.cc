@@ -67,40 +67,12 @@ absl::StatusOr<CarrierMap> CarrierMap::Load(const std::string& path) {
   return map;
 }
 
-int DigitCount(E164 number) {
-  // Comparisons, not divisions: this runs several times a call.
-  static constexpr E164 kTens[] = {10ULL,
-                                   100ULL,
-                                   1000ULL,
-                                   10000ULL,
-                                   100000ULL,
-                                   1000000ULL,
-                                   10000000ULL,
-                                   100000000ULL,
-                                   1000000000ULL,
-                                   10000000000ULL,
-                                   100000000000ULL,
-                                   1000000000000ULL,
-                                   10000000000000ULL,
-                                   100000000000000ULL,
-                                   1000000000000000ULL,
-                                   10000000000000000ULL,
-                                   100000000000000000ULL,
-                                   1000000000000000000ULL,
-                                   10000000000000000000ULL};
-  int n = 1;
-  for (E164 ten : kTens) {
-    if (number < ten) break;
-    ++n;
-  }
-  return n;
-}
-
 int CountryCallingCode(E164 number) {
   if (number == 0) return 0;
+  // A NANP number, the common case, without a division.
+  if (number >= 10'000'000'000 && number < 20'000'000'000) return 1;
   const int digits = DigitCount(number);
-  E164 div = 1;
-  for (int i = 1; i < digits; ++i) div *= 10;
+  const E164 div = kPow10[digits - 1];
   const int first = static_cast<int>(number / div);
   if (first == 1 || first == 7 || digits < 2) return first;
   const int two = static_cast<int>(number / (div / 10));

@@ -20,10 +20,10 @@ struct GroupCounters {
 
   void AddAttempt() { Inc(attempts); }
   void AddPaced() { Inc(paced); }
-  void AddFinal(const CallOutcome& o) {
-    Inc(outcomes[static_cast<int>(OutcomeFromStatus(o.code))]);
-    if (o.code == 603 && !o.ringing_seen) Inc(pre_ring_603);
-    if (o.network_blocked) Inc(network_blocked);
+  void AddFinal(const FinalMark& m) {
+    Inc(outcomes[static_cast<int>(m.outcome)]);
+    if (m.pre_ring_603) Inc(pre_ring_603);
+    if (m.network_blocked) Inc(network_blocked);
   }
   CodeCounts Read() const {
     CodeCounts c;

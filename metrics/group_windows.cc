@@ -24,8 +24,14 @@ uint32_t GroupWindows::HeldEpoch(int group, uint32_t epoch) const {
   return cells_[static_cast<size_t>(group) * buckets_ + epoch % buckets_].epoch.load(std::memory_order_relaxed);
 }
 
-WideBucket& GroupWindows::At(int group, uint32_t epoch) {
-  WideBucket& b = cells_[static_cast<size_t>(group) * buckets_ + epoch % buckets_];
+GroupWindows::Bucket GroupWindows::BucketOf(absl::Time t) const {
+  const uint32_t epoch = EpochOf(t);
+  return Bucket{epoch, epoch % static_cast<uint32_t>(buckets_)};
+}
+
+WideBucket& GroupWindows::At(int group, Bucket at) {
+  const uint32_t epoch = at.epoch;
+  WideBucket& b = cells_[static_cast<size_t>(group) * buckets_ + at.index];
   if (b.epoch.load(std::memory_order_relaxed) != epoch) {
     b.attempts.store(0, std::memory_order_relaxed);
     b.pre_ring_603.store(0, std::memory_order_relaxed);
@@ -36,24 +42,24 @@ WideBucket& GroupWindows::At(int group, uint32_t epoch) {
   return b;
 }
 
-uint32_t GroupWindows::AddAttempt(int group, absl::Time now) {
+uint32_t GroupWindows::AddAttempt(int group, Bucket at) {
   if (group < 0 || group >= groups_) return 0;
-  WideBucket& b = At(group, EpochOf(now));
+  WideBucket& b = At(group, at);
   Inc(b.attempts);
   return b.attempts.load(std::memory_order_relaxed);
 }
 
-void GroupWindows::AddFinal(int group, const CallOutcome& o) {
+void GroupWindows::AddFinal(int group, Bucket at, const FinalMark& m) {
   if (group < 0 || group >= groups_) return;
-  WideBucket& b = At(group, EpochOf(o.final_at));
-  Inc(b.outcomes[static_cast<int>(OutcomeFromStatus(o.code))]);
-  if (o.code == 603 && !o.ringing_seen) Inc(b.pre_ring_603);
-  if (o.network_blocked) Inc(b.network_blocked);
+  WideBucket& b = At(group, at);
+  Inc(b.outcomes[static_cast<int>(m.outcome)]);
+  if (m.pre_ring_603) Inc(b.pre_ring_603);
+  if (m.network_blocked) Inc(b.network_blocked);
 }
 
 void GroupWindows::Import(int group, uint32_t epoch, const CodeCounts& c) {
   if (group < 0 || group >= groups_) return;
-  WideBucket& b = At(group, epoch);
+  WideBucket& b = At(group, Bucket{epoch, epoch % static_cast<uint32_t>(buckets_)});
   b.attempts.store(c.attempts, std::memory_order_relaxed);
   b.pre_ring_603.store(c.pre_ring_603, std::memory_order_relaxed);
   b.network_blocked.store(c.network_blocked, std::memory_order_relaxed);

@@ -34,10 +34,30 @@ class GroupWindows {
   // `groups` windows of `buckets` buckets of `bucket_width` each.
   GroupWindows(int groups, int buckets, absl::Duration bucket_width);
 
+  // Where a moment's counts go in every group: its period and that
+  // period's bucket, worked out once for all the groups a call counts in.
+  struct Bucket {
+    uint32_t epoch = 0;
+    uint32_t index = 0;
+  };
+  Bucket BucketOf(absl::Time t) const;
+  // BucketOf for the writer, remembered while `t` stays in one period: two
+  // divisions saved on nearly every call.
+  Bucket WriterBucketOf(absl::Time t) {
+    const int64_t s = absl::ToUnixSeconds(t);
+    if (s < writer_from_s_ || s >= writer_from_s_ + width_s_) {
+      writer_bucket_ = BucketOf(t);
+      writer_from_s_ = static_cast<int64_t>(writer_bucket_.epoch) * width_s_;
+    }
+    return writer_bucket_;
+  }
+
   // ---- writer ----
-  // Returns the attempts now in the group's current bucket.
-  uint32_t AddAttempt(int group, absl::Time now);
-  void AddFinal(int group, const CallOutcome& o);
+  // Returns the attempts now in the group's bucket.
+  uint32_t AddAttempt(int group, Bucket b);
+  void AddFinal(int group, Bucket b, const FinalMark& m);
+  uint32_t AddAttempt(int group, absl::Time now) { return AddAttempt(group, BucketOf(now)); }
+  void AddFinal(int group, const CallOutcome& o) { AddFinal(group, BucketOf(o.final_at), MarkOf(o)); }
   // Puts saved counts back into the bucket of `epoch` (a restart).
   void Import(int group, uint32_t epoch, const CodeCounts& c);
 
@@ -53,12 +73,14 @@ class GroupWindows {
   int buckets() const { return buckets_; }
 
  private:
-  WideBucket& At(int group, uint32_t epoch);
+  WideBucket& At(int group, Bucket b);
 
   const int groups_;
   const int buckets_;
   const int64_t width_s_;
-  ZeroedArray<WideBucket> cells_;  // a group's pages are written once it counts
+  ZeroedArray<WideBucket> cells_;      // a group's pages are written once it counts
+  int64_t writer_from_s_ = INT64_MIN;  // writer-only: WriterBucketOf's period
+  Bucket writer_bucket_;
 };
 
 }  // namespace sippacer::metrics

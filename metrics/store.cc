@@ -89,12 +89,14 @@ void Store::RecordAttempt(NumberId id, E164 callee, absl::Time now) {
 }
 
 void Store::RecordFinal(NumberId id, const CallOutcome& o) {
-  impl_->totals.AddFinal(o);
-  impl_->hours[impl_->WriterHourOf(o.final_at)].AddFinal(o);
+  // Worked out once, added to every count the call goes into.
+  const FinalMark mark = MarkOf(o);
+  impl_->totals.AddFinal(mark);
+  impl_->hours[impl_->WriterHourOf(o.final_at)].AddFinal(mark);
   const Route route = impl_->RouteOf(o.callee);
-  impl_->CarrierOf(route).AddFinal(o);
-  if (GroupCounters* c = impl_->CountryOf(route)) c->AddFinal(o);
-  impl_->CountFinal(route, o);
+  impl_->CarrierOf(route).AddFinal(mark);
+  if (GroupCounters* c = impl_->CountryOf(route)) c->AddFinal(mark);
+  impl_->CountFinal(route, o, mark);
   int64_t pdd_ms = -1;
   if (o.first_ring_at != absl::InfinitePast() && o.invite_at != absl::InfinitePast()) {
     pdd_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(o.first_ring_at - o.invite_at));
@@ -114,8 +116,8 @@ void Store::RecordFinal(NumberId id, const CallOutcome& o) {
   }
   impl_->Changed(s.number.load(std::memory_order_relaxed));
   t.BeginWrite(s);
-  impl_->Log(s, CallEvent{absl::ToUnixSeconds(o.final_at), CallEvent::Kind::kFinal, OutcomeFromStatus(o.code),
-                          o.code == 603 && !o.ringing_seen, o.network_blocked});
+  impl_->Log(s, CallEvent{absl::ToUnixSeconds(o.final_at), CallEvent::Kind::kFinal, mark.outcome, mark.pre_ring_603,
+                          mark.network_blocked});
   if (pdd_ms >= 0) {
     Bump<uint32_t>(s.pdd_count);
     Bump<uint64_t>(s.pdd_sum_ms, static_cast<uint64_t>(pdd_ms));

@@ -88,23 +88,26 @@ struct Store::Impl {
   }
 
   void CountAttempt(const Route& r, absl::Time now) {
+    const GroupWindows::Bucket at = groups->WriterBucketOf(now);
     for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
       if (g < 0) continue;
-      groups->AddAttempt(g, now);
+      groups->AddAttempt(g, at);
       group_used[g].store(true, std::memory_order_relaxed);
     }
     if (r.area >= 0) areas[r.area_code].AddAttempt();
-    if (r.country_code > 0 && country_days.AddAttempt(r.country_code, now) == kMinAttemptsForADay) {
+    if (r.country_code > 0 &&
+        country_days.AddAttempt(r.country_code, country_days.WriterBucketOf(now)) == kMinAttemptsForADay) {
       Bump<uint32_t>(days_seen[r.country_code]);
     }
   }
 
-  void CountFinal(const Route& r, const CallOutcome& o) {
+  void CountFinal(const Route& r, const CallOutcome& o, const FinalMark& m) {
+    const GroupWindows::Bucket at = groups->WriterBucketOf(o.final_at);
     for (int g : {Store::kPoolGroup, r.carrier, r.country, r.area}) {
-      if (g >= 0) groups->AddFinal(g, o);
+      if (g >= 0) groups->AddFinal(g, at, m);
     }
-    if (r.area >= 0) areas[r.area_code].AddFinal(o);
-    if (r.country_code > 0) country_days.AddFinal(r.country_code, o);
+    if (r.area >= 0) areas[r.area_code].AddFinal(m);
+    if (r.country_code > 0) country_days.AddFinal(r.country_code, country_days.WriterBucketOf(o.final_at), m);
   }
 
   static absl::Duration BucketWidth(absl::Duration history) {

@@ -30,6 +30,22 @@ TEST_CASE("country calling codes are prefix-free", "[metrics]") {
   CHECK(CountryCodeOf(353861234567) == "353");
   CHECK(CountryCodeOf(8613800000000) == "86");
   CHECK(CountryCodeOf(0) == "");
+  CHECK(CountryCallingCode(9) == 9);
+  CHECK(CountryCallingCode(18) == 1);
+  CHECK(CountryCallingCode(999) == 999);
+}
+
+TEST_CASE("digits are counted right at every power of ten", "[metrics]") {
+  CHECK(DigitCount(0) == 1);
+  CHECK(DigitCount(1) == 1);
+  E164 ten = 1;
+  for (int digits = 1; digits < 20; ++digits) {
+    ten *= 10;  // 10^digits
+    CHECK(DigitCount(ten - 1) == digits);
+    CHECK(DigitCount(ten) == digits + 1);
+    CHECK(DigitCount(ten + 1) == digits + 1);
+  }
+  CHECK(DigitCount(UINT64_MAX) == 20);
 }
 
 }  // namespace
