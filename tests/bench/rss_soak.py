@@ -35,6 +35,12 @@ def rss_mb(pid):
     return 0.0
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def daemon_pid(sock):
     """The daemon's pid, found by its stats socket (BIN may be a wrapper
     that execs it)."""
@@ -70,19 +76,25 @@ def main():
         return 1
     start = time.time()
     samples = []
-    print(" t(s)  rss(MiB)  logs(MiB)  server_tx  client_tx  calls  invites")
+    print(" t(s)  rss(MiB)  logs(MiB)  server_tx  client_tx  calls  invites  cpu(us/call)")
+    last_cpu, last_invites = cpu_seconds(pid), 0
     while run.poll() is None:
         time.sleep(10)
         try:
-            info, rss = h.stats_request(sock, "show info"), rss_mb(pid)
+            info, rss, cpu = h.stats_request(sock, "show info"), rss_mb(pid), cpu_seconds(pid)
         except (OSError, ValueError):
             continue
         t = time.time() - start
         logs = info["window_log_bytes"] / 2**20
         samples.append((t, rss, logs))
+        # The daemon's CPU over the last 10 s, per INVITE it took in then:
+        # a cost that grows with time shows here before calls fail.
+        invites = info["invites_total"]
+        per_call = (cpu - last_cpu) * 1e6 / max(1, invites - last_invites)
+        last_cpu, last_invites = cpu, invites
         print(f"{t:5.0f}  {rss:8.1f}  {logs:9.1f}  {info['sip_server_transactions']:9d}"
               f"  {info['sip_client_transactions']:9d}"
-              f"  {info['calls_active']:5d}  {info['invites_total']:8d}", flush=True)
+              f"  {info['calls_active']:5d}  {info['invites_total']:8d}  {per_call:12.0f}", flush=True)
     lines = run.stdout.read().strip().splitlines()
     result = json.loads(lines[-1])["runs"][0] if lines and lines[-1].startswith("{") else {}
     failed = result.get("calls_failed", -1)
