@@ -84,8 +84,7 @@ int CarrierMap::Lookup(E164 number) const {
   if (number == 0 || names_.empty()) return -1;
   // Arithmetic, not strings: this runs for every call on the SIP thread.
   const int digits = DigitCount(number);
-  E164 div = 1;
-  for (int len = digits; len > 15; --len) div *= 10;
+  E164 div = kPow10[digits - std::min(digits, 15)];
   for (int len = std::min(digits, 15); len >= 1; --len, div *= 10) {
     const auto& m = by_prefix_[len];
     if (m.empty()) continue;

@@ -56,8 +56,6 @@ class GroupWindows {
   // Returns the attempts now in the group's bucket.
   uint32_t AddAttempt(int group, Bucket b);
   void AddFinal(int group, Bucket b, const FinalMark& m);
-  uint32_t AddAttempt(int group, absl::Time now) { return AddAttempt(group, BucketOf(now)); }
-  void AddFinal(int group, const CallOutcome& o) { AddFinal(group, BucketOf(o.final_at), MarkOf(o)); }
   // Puts saved counts back into the bucket of `epoch` (a restart).
   void Import(int group, uint32_t epoch, const CodeCounts& c);
 

@@ -29,6 +29,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness as h  # noqa: E402  (cpu_seconds)
+
 
 def resp(sock, *args):
     out = f"*{len(args)}\r\n"
@@ -55,12 +58,6 @@ def read_reply(f):
     if kind == b"*":
         return [read_reply(f) for _ in range(int(rest))]
     raise ValueError(line)
-
-
-def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Peer(threading.Thread):
@@ -129,12 +126,12 @@ def main():
                 peer = Peer(port, rate) if way == "pair" else None
                 if peer:
                     peer.start()
-                redis_before = cpu_s(redis.pid)
+                redis_before = h.cpu_seconds(redis.pid)
                 p = subprocess.run([os.path.join(bench, "sipbench"), "run", "--proxy", cmd, "--rate", str(rate),
                                     "--duration", str(secs), "--label", f"{way}-{rep}",
                                     "--out", os.path.join(out, f"{way}-{rep}")],
                                    cwd=bench, capture_output=True, text=True)
-                redis_s = cpu_s(redis.pid) - redis_before
+                redis_s = h.cpu_seconds(redis.pid) - redis_before
                 if peer:
                     peer.stop.set()
                     peer.join(5)

@@ -35,12 +35,6 @@ def rss_mb(pid):
     return 0.0
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def daemon_pid(sock):
     """The daemon's pid, found by its stats socket (BIN may be a wrapper
     that execs it)."""
@@ -77,11 +71,11 @@ def main():
     start = time.time()
     samples = []
     print(" t(s)  rss(MiB)  logs(MiB)  server_tx  client_tx  calls  invites  cpu(us/call)")
-    last_cpu, last_invites = cpu_seconds(pid), 0
+    last_cpu, last_invites = h.cpu_seconds(pid), 0
     while run.poll() is None:
         time.sleep(10)
         try:
-            info, rss, cpu = h.stats_request(sock, "show info"), rss_mb(pid), cpu_seconds(pid)
+            info, rss, cpu = h.stats_request(sock, "show info"), rss_mb(pid), h.cpu_seconds(pid)
         except (OSError, ValueError):
             continue
         t = time.time() - start

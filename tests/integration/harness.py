@@ -69,6 +69,13 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port")
 
 
+def cpu_seconds(pid):
+    """The CPU (user + system) process `pid` has used, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def workdir(name):
     d = tempfile.mkdtemp(prefix=f"sippacer-{name}-")
     return d

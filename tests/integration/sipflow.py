@@ -208,17 +208,22 @@ def udp_socket(timeout=None):
     return s
 
 
-def wait_message(sock, want, timeout=2.0):
-    """(message, source) of the first message `want(msg)` accepts within
-    `timeout`, else (None, None); anything else received meanwhile (a
-    provisional answer, another message) is skipped."""
+def datagrams(sock, timeout):
+    """(data, source) of each datagram `sock` receives within `timeout`."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         sock.settimeout(max(0.05, deadline - time.time()))
         try:
-            data, addr = sock.recvfrom(65535)
+            yield sock.recvfrom(65535)
         except socket.timeout:
-            return None, None
+            return
+
+
+def wait_message(sock, want, timeout=2.0):
+    """(message, source) of the first message `want(msg)` accepts within
+    `timeout`, else (None, None); anything else received meanwhile (a
+    provisional answer, another message) is skipped."""
+    for data, addr in datagrams(sock, timeout):
         msg = Msg.parse(data)
         if msg is not None and want(msg):
             return msg, addr

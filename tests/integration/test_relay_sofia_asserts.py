@@ -17,7 +17,6 @@ the state it cannot handle. Raw UDP on both sides, so every byte is ours:
    sofia-sip absorbs that ACK (third_party/sofia-sip, patch 0001), so this
    part runs against the patched build only.
 The daemon is alive after each."""
-import socket
 import time
 
 import harness as h
@@ -63,13 +62,7 @@ def received(sock, until=None, timeout=2.0, call_id=None):
     """(first line, message, source) of what `sock` gets within `timeout`, until
     a first line starts with `until`; only the call `call_id` if given."""
     out = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        sock.settimeout(max(0.05, deadline - time.time()))
-        try:
-            data, addr = sock.recvfrom(65535)
-        except socket.timeout:
-            break
+    for data, addr in sf.datagrams(sock, timeout):
         if call_id and f"Call-ID: {call_id}".encode() not in data:
             continue
         out.append((data.split(b"\r\n")[0].decode(), data, addr))

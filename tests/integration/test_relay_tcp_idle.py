@@ -48,12 +48,6 @@ def connect_from(source, port, n):
     return out
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 wd = h.workdir("relay-tcp-idle")
 carrier = h.Carrier(wd).start()
 d = h.Daemon(wd, carrier.port, extra=["--tcp_idle_timeout=2s", "--tcp_max_per_source=10"])
@@ -95,12 +89,12 @@ capped.stop()
 # 4. A crowd from many sources at the fd limit: no flood, no busy loop, and
 # a dialer's TCP calls still go through.
 size_before = os.path.getsize(d.log_path)
-cpu_before = cpu_seconds(d.proc.pid)
+cpu_before = h.cpu_seconds(d.proc.pid)
 crowd = []
 for i in range(15):
     crowd += connect_from(f"127.0.1.{i + 1}", d.port, 10)
 time.sleep(3)
-cpu = cpu_seconds(d.proc.pid) - cpu_before
+cpu = h.cpu_seconds(d.proc.pid) - cpu_before
 grown = os.path.getsize(d.log_path) - size_before
 h.check(grown < 16 * 1024, f"log growth at the fd limit: {grown} bytes")
 h.check(cpu < 1.5, f"CPU the daemon spent in 3 s with the crowd: {cpu:.2f} s")

@@ -94,9 +94,7 @@ h.check("sippacer_uptime_seconds" not in types, "sippacer_uptime_seconds is stil
 pid = d.proc.pid
 proc_start = value("process_start_time_seconds")
 h.check(before - 2 <= proc_start <= start + 1, f"process_start_time_seconds {proc_start}, daemon start {start}")
-with open(f"/proc/{pid}/stat") as f:
-    fields = f.read().rsplit(")", 1)[1].split()
-cpu_now = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+cpu_now = h.cpu_seconds(pid)
 cpu = value("process_cpu_seconds_total")
 h.check(0 <= cpu <= cpu_now + 0.02, f"process_cpu_seconds_total {cpu}, /proc says {cpu_now} after")
 rss, vsz = value("process_resident_memory_bytes"), value("process_virtual_memory_bytes")
